@@ -1,0 +1,28 @@
+"""chainrule's autograd: a scalar automatic-differentiation engine.
+
+>>> from autograd import Value
+>>> x = Value(3.0)
+>>> y = x * x
+>>> y.backward()
+>>> x.grad
+6.0
+"""
+
+from .engine import topological_order
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .nary import dot, sum
+from .value import Value
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "sum",
+    "dot",
+    "gradcheck",
+    "GradcheckError",
+    "numerical_grad",
+    "topological_order",
+]
