@@ -8,9 +8,12 @@
 6.0
 """
 
+from . import functional
+from .anomaly import AnomalyError, detect_anomaly
 from .engine import topological_order
-from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .nary import dot, sum
 from .value import Value
 
@@ -25,4 +28,8 @@ __all__ = [
     "GradcheckError",
     "numerical_grad",
     "topological_order",
+    "grad",
+    "functional",
+    "detect_anomaly",
+    "AnomalyError",
 ]

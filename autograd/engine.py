@@ -12,7 +12,11 @@ A released node's gradient is complete, so its rule can run at once.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
+
+from .anomaly import AnomalyError, check_rule
+from .grad_mode import _mode, special_blocks_open
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
@@ -53,9 +57,28 @@ def topological_order(root: "Value") -> list:
 
 def backward(root: "Value") -> None:
     """Add d(root)/d(node) into ``node.grad`` for every node in ``root``'s graph."""
-    uses: dict = {}
-    # Interior nodes may still hold gradient from an earlier backward(). The sweep must
-    # send back only this call's gradient, so set those aside and add them back after.
+    earlier = _count_uses_in_place(root)
+    root.grad += 1.0
+    try:
+        if special_blocks_open[0] and _mode.anomaly:
+            _sweep_checked(root)
+        else:
+            _sweep(root)
+    except BaseException:
+        _reset_counters(root)
+        raise
+    finally:
+        for node, grad in earlier:
+            node.grad += grad
+
+
+def _count_uses_in_place(root: "Value") -> list:
+    """Pass 1: count each node's uses in the graph, in its own ``_pending`` slot.
+
+    A slot is much cheaper than a dict keyed by node. Interior nodes may still hold
+    gradient from an earlier backward(); the sweep must send back only this call's
+    gradient, so those are set to 0 here and returned, to be added back at the end.
+    """
     earlier = []
     if root._parents and root.grad:
         earlier.append((root, root.grad))
@@ -65,16 +88,22 @@ def backward(root: "Value") -> None:
     push = stack.append
     while stack:
         for parent in pop()._parents:
-            if parent in uses:
-                uses[parent] += 1
-            else:
-                uses[parent] = 1
+            uses = parent._pending
+            parent._pending = uses + 1
+            if not uses:
                 push(parent)
                 if parent.grad and parent._parents:
                     earlier.append((parent, parent.grad))
                     parent.grad = 0.0
+    return earlier
 
-    root.grad += 1.0
+
+def _sweep(root: "Value") -> None:
+    """Pass 2: release a node once all its uses have sent their gradient back.
+
+    A released node's gradient is complete, so its rule runs at once. Every counter
+    is back to 0 at the end.
+    """
     ready = [root]
     pop = ready.pop
     push = ready.append
@@ -84,11 +113,38 @@ def backward(root: "Value") -> None:
         if parents:
             node._op.backward(node)
             for parent in parents:
-                remaining = uses[parent] - 1
-                if remaining:
-                    uses[parent] = remaining
-                else:
+                uses = parent._pending - 1
+                parent._pending = uses
+                if not uses:
                     push(parent)
 
-    for node, grad in earlier:
-        node.grad += grad
+
+def _sweep_checked(root: "Value") -> None:
+    """``_sweep`` with every new gradient checked (anomaly mode)."""
+    if not math.isfinite(root.grad):
+        raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        parents = node._parents
+        if parents:
+            grads_before = [parent.grad for parent in parents]
+            node._op.backward(node)
+            check_rule(node, grads_before)
+            for parent in parents:
+                parent._pending -= 1
+                if not parent._pending:
+                    ready.append(parent)
+
+
+def _reset_counters(root: "Value") -> None:
+    # After an error mid-sweep, put every counter back to 0 so the graph stays usable.
+    root._pending = 0
+    seen = {root}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._parents:
+            if parent not in seen:
+                seen.add(parent)
+                parent._pending = 0
+                stack.append(parent)

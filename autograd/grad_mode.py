@@ -1,29 +1,47 @@
-"""Grad mode: whether operations record the graph, per thread.
+"""Grad mode: whether operations record the graph, per thread (and anomaly mode).
 
-This is chainrule's only global state, and it is thread-local: turning recording
-off in one thread never affects another.
+This is chainrule's only global state, and it is thread-local: turning recording off
+in one thread never affects another. Two switches live here:
+
+* ``enabled`` (``no_grad`` / ``enable_grad``): record the graph or make leaves;
+* ``anomaly`` (``autograd.detect_anomaly``): remember where each node was created and
+  check every gradient during backward.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _GradMode(threading.local):
-    # The class attribute is every new thread's starting value.
+    # Class attributes are every new thread's starting values.
     enabled = True
+    anomaly = False
+    creation_sites: Optional[dict] = None  # node -> where it was made, in anomaly mode
 
 
 _mode = _GradMode()
 
+# How many no_grad or detect_anomaly blocks are open right now, across all threads.
+# While it is 0 (nearly always) every thread records plainly, so building a node needs
+# no thread-local lookup, which would cost about as much as the node itself. It only
+# summarises the thread-local switches above; a list, so other modules read it live.
+special_blocks_open = [0]
+_count_lock = threading.Lock()
+
+
+def count_special_block(delta: int) -> None:
+    with _count_lock:
+        special_blocks_open[0] += delta
+
 
 def is_grad_enabled() -> bool:
     """True when operations in this thread record the graph (the default)."""
-    return _mode.enabled
+    return not special_blocks_open[0] or _mode.enabled
 
 
 class _SetGradEnabled:
@@ -34,11 +52,15 @@ class _SetGradEnabled:
         self._previous: list[bool] = []  # a stack, so one instance can be re-entered
 
     def __enter__(self) -> None:
+        if not self._enabled:
+            count_special_block(+1)
         self._previous.append(_mode.enabled)
         _mode.enabled = self._enabled
 
     def __exit__(self, *exc_info: object) -> None:
         _mode.enabled = self._previous.pop()
+        if not self._enabled:
+            count_special_block(-1)
 
     def __call__(self, function: F) -> F:
         enabled = self._enabled

@@ -24,7 +24,8 @@ from numbers import Real
 from typing import Callable, Optional, Union
 
 from . import engine
-from .grad_mode import _mode
+from .anomaly import remember_creation
+from .grad_mode import _mode, special_blocks_open
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -63,15 +64,28 @@ def _node(data: float, parents: tuple, op: Op, saved: object = None) -> "Value":
     out.data = data
     out.grad = 0.0
     out.label = ""
+    out._pending = 0
+    if special_blocks_open[0]:
+        _attach_history_slowly(out, parents, op, saved)
+    else:
+        out._parents = parents
+        out._op = op
+        out._saved = saved
+    return out
+
+
+def _attach_history_slowly(out: "Value", parents: tuple, op: Op, saved: object) -> None:
+    """Node creation while a no_grad or detect_anomaly block is open in some thread."""
     if _mode.enabled:
         out._parents = parents
         out._op = op
         out._saved = saved
+        if _mode.anomaly:
+            remember_creation(out)
     else:
         out._parents = ()
         out._op = LEAF
         out._saved = None
-    return out
 
 
 def _constant(x: object) -> Optional[Number]:
@@ -167,7 +181,8 @@ class Value:
     (10.0, 7.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_parents", "_op", "_saved")
+    # _pending is the engine's scratch counter during backward(); 0 at all other times.
+    __slots__ = ("data", "grad", "label", "_parents", "_op", "_saved", "_pending")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -178,6 +193,7 @@ class Value:
         self._parents: tuple = ()
         self._op = LEAF
         self._saved: object = None
+        self._pending = 0
 
     # -- graph structure (read-only) -----------------------------------------------------
 
@@ -222,17 +238,25 @@ class Value:
         """a + b.   d/da = 1, d/db = 1."""
         if type(other) is Value:
             return _node(self.data + other.data, (self, other), ADD)
-        c = _constant(other)
+        kind = type(other)
+        c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
-        return _node(self.data + c, (self,), ADD_CONSTANT, c)
+        out = _new(Value)  # _node, inlined: x * c and x + c are the hottest paths
+        out.data = self.data + c
+        out.grad = 0.0
+        out.label = ""
+        out._pending = 0
+        if special_blocks_open[0]:
+            _attach_history_slowly(out, (self,), ADD_CONSTANT, c)
+        else:
+            out._parents = (self,)
+            out._op = ADD_CONSTANT
+            out._saved = c
+        return out
 
-    def __radd__(self, other: Number) -> "Value":
-        """c + a.   d/da = 1."""
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        return _node(c + self.data, (self,), ADD_CONSTANT, c)
+    # c + a == a + c exactly in floating point, so the reflected form is the same method.
+    __radd__ = __add__
 
     @staticmethod
     def _add_backward(node: "Value") -> None:
@@ -258,7 +282,8 @@ class Value:
         """a - b.   d/da = 1, d/db = -1."""
         if type(other) is Value:
             return _node(self.data - other.data, (self, other), SUB)
-        c = _constant(other)
+        kind = type(other)
+        c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
         return _node(self.data - c, (self,), SUB_CONSTANT, c)
@@ -303,17 +328,24 @@ class Value:
         """a * b.   d/da = b, d/db = a."""
         if type(other) is Value:
             return _node(self.data * other.data, (self, other), MUL)
-        c = _constant(other)
+        kind = type(other)
+        c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
-        return _node(self.data * c, (self,), MUL_CONSTANT, c)
+        out = _new(Value)  # _node, inlined: x * c and x + c are the hottest paths
+        out.data = self.data * c
+        out.grad = 0.0
+        out.label = ""
+        out._pending = 0
+        if special_blocks_open[0]:
+            _attach_history_slowly(out, (self,), MUL_CONSTANT, c)
+        else:
+            out._parents = (self,)
+            out._op = MUL_CONSTANT
+            out._saved = c
+        return out
 
-    def __rmul__(self, other: Number) -> "Value":
-        """c * a.   d/da = c."""
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        return _node(c * self.data, (self,), MUL_CONSTANT, c)
+    __rmul__ = __mul__  # c * a == a * c exactly in floating point
 
     @staticmethod
     def _mul_backward(node: "Value") -> None:
@@ -427,11 +459,11 @@ class Value:
     @staticmethod
     def _pow_vjp(node: "Value", g: "Value") -> tuple:
         a, b = node._parents
-        if b.data == 0.0:
-            d_base = g * 0.0
-        elif a.data == 0.0 and b.data < 1:
+        if a.data == 0.0:
+            # a ** (b - 1) may not exist at 0: use the slope's value (no higher orders).
             d_base = g * _power_derivative(a.data, b.data)
         else:
+            # Even at b == 0 keep b in the expression: its derivatives in b are not 0.
             d_base = g * b * a ** (b - 1)
         d_exponent = g * node * a.log() if a.data > 0.0 else g * 0.0
         return d_base, d_exponent

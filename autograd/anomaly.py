@@ -1,0 +1,90 @@
+"""Anomaly mode: find the operation whose backward rule first made a NaN or infinity.
+
+Inside ``with autograd.detect_anomaly():`` every node remembers the line of user code
+that created it, and ``backward()`` checks each gradient as it is produced, raising
+``AnomalyError`` at the first non-finite one with the operation, the values involved and
+that line. Outside the block none of this costs anything: the engine's ordinary sweep
+has no checks in it (see engine.py) and node creation takes its fast path.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .grad_mode import _mode, count_special_block
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .value import Value
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class AnomalyError(FloatingPointError):
+    """Raised in anomaly mode when backward produces a NaN or infinite gradient."""
+
+
+class detect_anomaly:  # noqa: N801 (a context manager, named like PyTorch's)
+    """Context manager: check every gradient in backward() and report where it went bad.
+
+    >>> import autograd
+    >>> x = autograd.Value(float("inf"))
+    >>> with autograd.detect_anomaly():
+    ...     y = (x * 0.0).exp()
+    ...     y.backward()
+    Traceback (most recent call last):
+      ...
+    autograd.anomaly.AnomalyError: ...
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[tuple[bool, Any]] = []
+
+    def __enter__(self) -> "detect_anomaly":
+        count_special_block(+1)
+        self._previous.append((_mode.anomaly, _mode.creation_sites))
+        if not _mode.anomaly:
+            _mode.creation_sites = {}
+        _mode.anomaly = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _mode.anomaly, _mode.creation_sites = self._previous.pop()
+        count_special_block(-1)
+
+
+def _user_code_site() -> str:
+    """'file:line in function' of the innermost caller outside the autograd package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover (only autograd itself on the stack)
+        return "an unknown place"
+    code = frame.f_code
+    return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}"
+
+
+def remember_creation(node: "Value") -> None:
+    """Note where ``node`` was made (anomaly mode only; called by node creation)."""
+    _mode.creation_sites[node] = _user_code_site()
+
+
+def _describe(node: "Value") -> str:
+    label = f" {node.label!r}" if node.label else ""
+    return f"{node.op or 'leaf'!r}{label} (data={node.data!r}, grad={node.grad!r})"
+
+
+def check_rule(node: "Value", grads_before: Sequence[float]) -> None:
+    """Raise AnomalyError if ``node``'s rule just turned a parent's gradient non-finite."""
+    for i, (parent, before) in enumerate(zip(node._parents, grads_before)):
+        after = parent.grad
+        if not math.isfinite(after) and math.isfinite(before):
+            sites = _mode.creation_sites or {}
+            where = sites.get(node)
+            created = f"; it was created at {where}" if where else ""
+            raise AnomalyError(
+                f"detect_anomaly: the backward rule of {_describe(node)} made the "
+                f"gradient of its operand {i}, {_describe(parent)}, {after!r}{created}"
+            )
