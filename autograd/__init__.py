@@ -14,7 +14,7 @@ from .engine import topological_order
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
-from .nary import dot, sum
+from .nary import dot, matvec, sum
 from .value import Value
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "is_grad_enabled",
     "sum",
     "dot",
+    "matvec",
     "gradcheck",
     "GradcheckError",
     "numerical_grad",

@@ -78,7 +78,7 @@ def _describe(node: "Value") -> str:
 
 def check_rule(node: "Value", grads_before: Sequence[float]) -> None:
     """Raise AnomalyError if ``node``'s rule just turned a parent's gradient non-finite."""
-    for i, (parent, before) in enumerate(zip(node._parents, grads_before)):
+    for i, (parent, before) in enumerate(zip(node.parents, grads_before)):
         after = parent.grad
         if not math.isfinite(after) and math.isfinite(before):
             sites = _mode.creation_sites or {}

@@ -22,19 +22,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
 
 
+def _parents_of(node: "Value") -> tuple:
+    parents = node._parents  # a tuple, or a single parent stored bare (see value.py)
+    return parents if type(parents) is tuple else (parents,)
+
+
 def count_uses(root: "Value") -> dict:
     """Map every node reachable from ``root`` (root excluded) to its number of uses."""
     uses: dict = {}
     stack = [root]
-    pop = stack.pop
-    push = stack.append
     while stack:
-        for parent in pop()._parents:
+        for parent in _parents_of(stack.pop()):
             if parent in uses:
                 uses[parent] += 1
             else:
                 uses[parent] = 1
-                push(parent)
+                stack.append(parent)
     return uses
 
 
@@ -46,7 +49,7 @@ def topological_order(root: "Value") -> list:
     while ready:
         node = ready.pop()
         reverse_order.append(node)
-        for parent in node._parents:
+        for parent in _parents_of(node):
             remaining = uses[parent] - 1
             uses[parent] = remaining
             if remaining == 0:
@@ -72,6 +75,12 @@ def backward(root: "Value") -> None:
             node.grad += grad
 
 
+# The two passes below are the hot loops of every training step. Each handles the
+# one-parent case (``_parents`` holds the parent itself) and the tuple case separately,
+# with the per-parent work written out in both, because a helper call per edge would
+# cost more than the work itself.
+
+
 def _count_uses_in_place(root: "Value") -> list:
     """Pass 1: count each node's uses in the graph, in its own ``_pending`` slot.
 
@@ -83,18 +92,30 @@ def _count_uses_in_place(root: "Value") -> list:
     if root._parents and root.grad:
         earlier.append((root, root.grad))
         root.grad = 0.0
+    fresh = []  # nodes seen for the first time; checked for earlier gradient below
     stack = [root]
     pop = stack.pop
     push = stack.append
+    see = fresh.append
     while stack:
-        for parent in pop()._parents:
-            uses = parent._pending
-            parent._pending = uses + 1
+        parents = pop()._parents
+        if type(parents) is tuple:
+            for parent in parents:
+                uses = parent._pending
+                parent._pending = uses + 1
+                if not uses:
+                    push(parent)
+                    see(parent)
+        else:
+            uses = parents._pending
+            parents._pending = uses + 1
             if not uses:
-                push(parent)
-                if parent.grad and parent._parents:
-                    earlier.append((parent, parent.grad))
-                    parent.grad = 0.0
+                push(parents)
+                see(parents)
+    for node in fresh:
+        if node.grad and node._parents:
+            earlier.append((node, node.grad))
+            node.grad = 0.0
     return earlier
 
 
@@ -110,13 +131,20 @@ def _sweep(root: "Value") -> None:
     while ready:
         node = pop()
         parents = node._parents
-        if parents:
+        if type(parents) is tuple:
+            if parents:
+                node._op.backward(node)
+                for parent in parents:
+                    uses = parent._pending - 1
+                    parent._pending = uses
+                    if not uses:
+                        push(parent)
+        else:
             node._op.backward(node)
-            for parent in parents:
-                uses = parent._pending - 1
-                parent._pending = uses
-                if not uses:
-                    push(parent)
+            uses = parents._pending - 1
+            parents._pending = uses
+            if not uses:
+                push(parents)
 
 
 def _sweep_checked(root: "Value") -> None:
@@ -126,7 +154,7 @@ def _sweep_checked(root: "Value") -> None:
     ready = [root]
     while ready:
         node = ready.pop()
-        parents = node._parents
+        parents = _parents_of(node)
         if parents:
             grads_before = [parent.grad for parent in parents]
             node._op.backward(node)
@@ -143,7 +171,7 @@ def _reset_counters(root: "Value") -> None:
     seen = {root}
     stack = [root]
     while stack:
-        for parent in stack.pop()._parents:
+        for parent in _parents_of(stack.pop()):
             if parent not in seen:
                 seen.add(parent)
                 parent._pending = 0

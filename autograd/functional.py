@@ -72,7 +72,7 @@ def _grad_as_values(output: Value, inputs: Sequence[Value]) -> list[Value]:
     wanted = set(inputs)
     leads_to_input = set()
     for node in order:
-        if node in wanted or any(p in leads_to_input for p in node._parents):
+        if node in wanted or any(p in leads_to_input for p in node.parents):
             leads_to_input.add(node)
 
     grads: dict = {output: Value(1.0)}
@@ -82,7 +82,7 @@ def _grad_as_values(output: Value, inputs: Sequence[Value]) -> list[Value]:
             if g is None or not node._parents or node not in leads_to_input:
                 continue
             shares = node._op.vjp(node, g)
-            for parent, share in zip(node._parents, shares):
+            for parent, share in zip(node.parents, shares):
                 if parent in leads_to_input:
                     previous = grads.get(parent)
                     grads[parent] = share if previous is None else previous + share

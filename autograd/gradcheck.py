@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence, Union
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .value import Value
 
 Function = Callable[..., Value]
@@ -53,7 +53,8 @@ def numerical_grad(
 def analytic_grad(f: Function, inputs: Sequence[Union[Value, float]]) -> list[float]:
     """df/dx_i from ``backward()``, computed on fresh copies of the inputs."""
     leaves = _leaves(inputs)
-    out = f(*leaves)
+    with enable_grad():  # even when called inside no_grad: we need the graph
+        out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
     out.backward()

@@ -14,7 +14,10 @@ rules, written next to the forward method they belong to:
 Rules receive the node as an argument instead of capturing it, so a graph holds no
 reference cycles and is freed by reference counting as soon as it is dropped.
 Constants (the ``2`` in ``x * 2``) are not wrapped in Values: they live in the node's
-``_saved`` slot, which keeps nodes small and graphs free of clutter.
+``_saved`` slot, which keeps nodes small and graphs free of clutter. For the same reason
+a node with a single parent stores that parent itself in ``_parents`` rather than a
+one-element tuple (``parents`` always gives a tuple): most nodes have one parent, and
+skipping the tuple saves memory, time and work for the cyclic garbage collector.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class Op:
 LEAF = Op("", None, None)
 
 
-def _node(data: float, parents: tuple, op: Op, saved: object = None) -> "Value":
+def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value":
     """The result of an operation: a graph node, or a leaf when grad mode is off."""
     out = _new(Value)
     out.data = data
@@ -74,7 +77,7 @@ def _node(data: float, parents: tuple, op: Op, saved: object = None) -> "Value":
     return out
 
 
-def _attach_history_slowly(out: "Value", parents: tuple, op: Op, saved: object) -> None:
+def _attach_history_slowly(out: "Value", parents: object, op: Op, saved: object) -> None:
     """Node creation while a no_grad or detect_anomaly block is open in some thread."""
     if _mode.enabled:
         out._parents = parents
@@ -182,6 +185,7 @@ class Value:
     """
 
     # _pending is the engine's scratch counter during backward(); 0 at all other times.
+    # _parents: a tuple of Values, or the one parent itself (see the module docstring).
     __slots__ = ("data", "grad", "label", "_parents", "_op", "_saved", "_pending")
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -190,7 +194,7 @@ class Value:
         self.data = _as_float(data, "Value(data)")
         self.grad = 0.0
         self.label = label
-        self._parents: tuple = ()
+        self._parents: object = ()
         self._op = LEAF
         self._saved: object = None
         self._pending = 0
@@ -200,7 +204,8 @@ class Value:
     @property
     def parents(self) -> tuple["Value", ...]:
         """The operand Values, in call order, duplicates kept; ``()`` for a leaf."""
-        return self._parents
+        parents = self._parents
+        return parents if type(parents) is tuple else (parents,)
 
     @property
     def op(self) -> str:
@@ -248,9 +253,9 @@ class Value:
         out.label = ""
         out._pending = 0
         if special_blocks_open[0]:
-            _attach_history_slowly(out, (self,), ADD_CONSTANT, c)
+            _attach_history_slowly(out, self, ADD_CONSTANT, c)
         else:
-            out._parents = (self,)
+            out._parents = self
             out._op = ADD_CONSTANT
             out._saved = c
         return out
@@ -271,7 +276,7 @@ class Value:
 
     @staticmethod
     def _pass_through_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad
 
     @staticmethod
@@ -286,14 +291,14 @@ class Value:
         c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
-        return _node(self.data - c, (self,), SUB_CONSTANT, c)
+        return _node(self.data - c, self, SUB_CONSTANT, c)
 
     def __rsub__(self, other: Number) -> "Value":
         """c - a.   d/da = -1."""
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return _node(c - self.data, (self,), RSUB_CONSTANT, c)
+        return _node(c - self.data, self, RSUB_CONSTANT, c)
 
     @staticmethod
     def _sub_backward(node: "Value") -> None:
@@ -308,11 +313,11 @@ class Value:
 
     def __neg__(self) -> "Value":
         """-a.   d/da = -1."""
-        return _node(-self.data, (self,), NEG)
+        return _node(-self.data, self, NEG)
 
     @staticmethod
     def _neg_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad -= node.grad
 
     @staticmethod
@@ -338,9 +343,9 @@ class Value:
         out.label = ""
         out._pending = 0
         if special_blocks_open[0]:
-            _attach_history_slowly(out, (self,), MUL_CONSTANT, c)
+            _attach_history_slowly(out, self, MUL_CONSTANT, c)
         else:
-            out._parents = (self,)
+            out._parents = self
             out._op = MUL_CONSTANT
             out._saved = c
         return out
@@ -361,7 +366,7 @@ class Value:
 
     @staticmethod
     def _scale_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad * node._saved
 
     @staticmethod
@@ -383,7 +388,7 @@ class Value:
             raise ZeroDivisionError(
                 f"division: {_fmt(self.data)} / {_fmt(c)} divides by zero"
             )
-        return _node(self.data / c, (self,), DIV_CONSTANT, c)
+        return _node(self.data / c, self, DIV_CONSTANT, c)
 
     def __rtruediv__(self, other: Number) -> "Value":
         """c / a.   d/da = -c/a**2 = -(c/a)/a."""
@@ -394,7 +399,7 @@ class Value:
             raise ZeroDivisionError(
                 f"division: {_fmt(c)} / {_fmt(self.data)} divides by zero"
             )
-        return _node(c / self.data, (self,), RDIV_CONSTANT, c)
+        return _node(c / self.data, self, RDIV_CONSTANT, c)
 
     @staticmethod
     def _div_backward(node: "Value") -> None:
@@ -411,7 +416,7 @@ class Value:
 
     @staticmethod
     def _div_constant_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad / node._saved
 
     @staticmethod
@@ -420,12 +425,12 @@ class Value:
 
     @staticmethod
     def _rdiv_constant_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad -= node.grad * node.data / a.data
 
     @staticmethod
     def _rdiv_constant_vjp(node: "Value", g: "Value") -> tuple:
-        (a,) = node._parents
+        a = node._parents
         return (-(g * node) / a,)
 
     # -- powers ----------------------------------------------------------------------------
@@ -439,7 +444,7 @@ class Value:
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return _node(_power(self.data, c), (self,), POW_CONSTANT, c)
+        return _node(_power(self.data, c), self, POW_CONSTANT, c)
 
     def __rpow__(self, other: Number) -> "Value":
         """c ** a.   d/da = c**a * log(c) (0 at c == 0)."""
@@ -447,7 +452,7 @@ class Value:
         if c is None:
             return NotImplemented
         _check_value_exponent(c, self.data)
-        return _node(_power(c, self.data), (self,), RPOW_CONSTANT, c)
+        return _node(_power(c, self.data), self, RPOW_CONSTANT, c)
 
     @staticmethod
     def _pow_backward(node: "Value") -> None:
@@ -470,12 +475,12 @@ class Value:
 
     @staticmethod
     def _pow_constant_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad * _power_derivative(a.data, node._saved)
 
     @staticmethod
     def _pow_constant_vjp(node: "Value", g: "Value") -> tuple:
-        (a,) = node._parents
+        a = node._parents
         n = node._saved
         if n == 0 or (a.data == 0.0 and n < 1):
             return (g * _power_derivative(a.data, n),)
@@ -483,7 +488,7 @@ class Value:
 
     @staticmethod
     def _rpow_constant_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad * node.data * _log_or_zero(node._saved)
 
     @staticmethod
@@ -501,11 +506,11 @@ class Value:
                 f"exp: exp({_fmt(self.data)}) overflows a float "
                 "(the largest finite result is exp(709.78...))"
             ) from None
-        return _node(result, (self,), EXP)
+        return _node(result, self, EXP)
 
     @staticmethod
     def _exp_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad * node.data
 
     @staticmethod
@@ -517,25 +522,25 @@ class Value:
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log: needs a positive number, got {_fmt(x)}")
-        return _node(math.log(x), (self,), LOG)
+        return _node(math.log(x), self, LOG)
 
     @staticmethod
     def _log_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad / a.data
 
     @staticmethod
     def _log_vjp(node: "Value", g: "Value") -> tuple:
-        (a,) = node._parents
+        a = node._parents
         return (g / a,)
 
     def tanh(self) -> "Value":
         """tanh(a).   d/da = 1 - tanh(a)**2.   Never overflows: tanh(1000) == 1.0."""
-        return _node(math.tanh(self.data), (self,), TANH)
+        return _node(math.tanh(self.data), self, TANH)
 
     @staticmethod
     def _tanh_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         t = node.data
         a.grad += node.grad * (1.0 - t * t)
 
@@ -551,11 +556,11 @@ class Value:
         else:  # exp(-x) would overflow for very negative x; this form cannot
             e = math.exp(x)
             s = e / (1.0 + e)
-        return _node(s, (self,), SIGMOID)
+        return _node(s, self, SIGMOID)
 
     @staticmethod
     def _sigmoid_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         s = node.data
         a.grad += node.grad * s * (1.0 - s)
 
@@ -566,7 +571,7 @@ class Value:
     def relu(self) -> "Value":
         """max(a, 0).   d/da = 1 for a > 0, else 0 (0 at a == 0).   NaN stays NaN."""
         x = self.data
-        return _node(x if x > 0.0 or x != x else 0.0, (self,), RELU)
+        return _node(x if x > 0.0 or x != x else 0.0, self, RELU)
 
     @staticmethod
     def _relu_slope(x: float) -> float:
@@ -576,7 +581,7 @@ class Value:
 
     @staticmethod
     def _relu_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         x = a.data
         if x > 0.0:
             a.grad += node.grad
@@ -585,7 +590,7 @@ class Value:
 
     @staticmethod
     def _relu_vjp(node: "Value", g: "Value") -> tuple:
-        (a,) = node._parents
+        a = node._parents
         return (g * Value._relu_slope(a.data),)
 
     def sqrt(self) -> "Value":
@@ -593,7 +598,7 @@ class Value:
         x = self.data
         if x < 0.0:
             raise ValueError(f"sqrt: needs a number >= 0, got {_fmt(x)}")
-        return _node(math.sqrt(x), (self,), SQRT)
+        return _node(math.sqrt(x), self, SQRT)
 
     @staticmethod
     def _sqrt_slope(root: float) -> float:
@@ -601,7 +606,7 @@ class Value:
 
     @staticmethod
     def _sqrt_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad * Value._sqrt_slope(node.data)
 
     @staticmethod
@@ -612,7 +617,7 @@ class Value:
 
     def __abs__(self) -> "Value":
         """|a|.   d/da = sign(a) (0 at a == 0)."""
-        return _node(abs(self.data), (self,), ABS)
+        return _node(abs(self.data), self, ABS)
 
     @staticmethod
     def _sign(x: float) -> float:
@@ -624,12 +629,12 @@ class Value:
 
     @staticmethod
     def _abs_backward(node: "Value") -> None:
-        (a,) = node._parents
+        a = node._parents
         a.grad += node.grad * Value._sign(a.data)
 
     @staticmethod
     def _abs_vjp(node: "Value", g: "Value") -> tuple:
-        (a,) = node._parents
+        a = node._parents
         return (g * Value._sign(a.data),)
 
 

@@ -1,0 +1,269 @@
+"""Run every workload side by side and print medians and ratios: ``make bench``.
+
+    python -m benchmarks.run            # full run (about a minute)
+    python -m benchmarks.run --quick    # tiny sizes: proves the harness works
+    python -m benchmarks.run --json results.json
+
+Workloads: (a) micrograd's demo training step (2-16-16-1 MLP, 100 moons, hinge + L2,
+SGD) with micrograd's MLP, with chainrule's and written by hand in floats (the floor);
+(b) the elementary chain y = y * 0.999 + 0.001 for 10,000 and 100,000 steps; (c) memory
+per chain step with tracemalloc; (d) a 1,000,000-step chain with chainrule; (e) inference
+with no_grad against a recording forward pass. micrograd gets a raised recursion limit
+and a large thread stack so that its recursive backward can be measured at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from . import workloads as w
+
+
+@dataclass(frozen=True)
+class Config:
+    mlp_steps: int  # chainrule and floor steps timed (median taken)
+    micrograd_mlp_steps: int
+    chain_sizes: tuple[int, int]  # the two chains run by both
+    chain_repeats: tuple[int, int]
+    long_chain: int  # chainrule only
+    memory_steps: int
+    inference_repeats: int
+
+
+FULL = Config(20, 5, (10_000, 100_000), (7, 3), 1_000_000, 10_000, 10)
+QUICK = Config(2, 1, (1_000, 2_000), (2, 1), 20_000, 1_000, 2)
+
+TARGETS = {
+    "mlp_speedup_vs_micrograd": (">=", 50.0),
+    "mlp_vs_floor": ("<=", 2.5),
+    "chain_speedup_vs_micrograd": (">=", 8.0),
+    "memory_fraction_of_micrograd": ("<=", 0.25),
+    "long_chain_scaling": ("<=", 11.0),
+    "no_grad_speedup": (">=", 3.0),
+}
+
+
+def _micrograd_available() -> bool:
+    try:
+        import micrograd.engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _median(times: list[float]) -> float:
+    return statistics.median(times)
+
+
+def _run_with_deep_stack(function: Callable[[], Any]) -> Any:
+    """Run ``function`` in a thread with a 512 MB stack and a high recursion limit."""
+    result: dict[str, Any] = {}
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size()
+
+    def target() -> None:
+        try:
+            result["value"] = function()
+        except BaseException as error:  # re-raised in the calling thread
+            result["error"] = error
+
+    sys.setrecursionlimit(10_000_000)
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def _repeat(function: Callable[[], float], times: int) -> float:
+    samples = []
+    for _ in range(times):
+        gc.collect()
+        samples.append(function())
+    return _median(samples)
+
+
+def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
+    """Every number the table shows, in seconds, bytes or plain ratios."""
+    r: dict[str, Optional[float]] = {}
+    X, y = w.moons()
+
+    model = w.chainrule_model()
+    floor = w.floor_model(model)
+    peer_model = w.micrograd_model(model) if peer else None
+
+    # (a) MLP step
+    r["mlp_chainrule_s"] = _median(w.time_steps(w.chainrule_mlp_step, model, X, y,
+                                                config.mlp_steps))
+    r["mlp_floor_s"] = _median(w.time_steps(w.floor_mlp_step, floor, X, y, config.mlp_steps))
+    if peer:
+        r["mlp_micrograd_s"] = _run_with_deep_stack(lambda: _median(w.time_steps(
+            w.micrograd_mlp_step, peer_model, X, y, config.micrograd_mlp_steps)))
+
+    # (e) inference
+    fresh = w.chainrule_model()
+    r["forward_recording_s"] = _repeat(lambda: w.chainrule_forward(fresh, X, True),
+                                       config.inference_repeats)
+    r["forward_no_grad_s"] = _repeat(lambda: w.chainrule_forward(fresh, X, False),
+                                     config.inference_repeats)
+
+    # (b) and (d) chains
+    short, long = config.chain_sizes
+    short_reps, long_reps = config.chain_repeats
+    r["chain_short_steps"] = short
+    r["chain_long_steps"] = long
+    r["chain_longest_steps"] = config.long_chain
+    r["chain_short_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, short), short_reps)
+    r["chain_long_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
+    r["chain_longest_chainrule_s"] = _repeat(
+        lambda: w.chain(w.chainrule_value, config.long_chain), 1)
+    if peer:
+        from micrograd.engine import Value as MValue
+
+        r["chain_short_micrograd_s"] = _run_with_deep_stack(
+            lambda: _repeat(lambda: w.chain(MValue, short), short_reps))
+        r["chain_long_micrograd_s"] = _run_with_deep_stack(
+            lambda: _repeat(lambda: w.chain(MValue, long), long_reps))
+
+    # (c) memory
+    r["memory_chainrule_bytes_per_step"] = w.chain_memory(w.chainrule_value,
+                                                          config.memory_steps)
+    if peer:
+        r["memory_micrograd_bytes_per_step"] = w.chain_memory(MValue, config.memory_steps)
+    return r
+
+
+def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
+    def div(a: str, b: str) -> Optional[float]:
+        if r.get(a) is None or r.get(b) is None:
+            return None
+        return r[a] / r[b]  # type: ignore[operator]
+
+    longest_per_long = div("chain_longest_chainrule_s", "chain_long_chainrule_s")
+    size_ratio = r["chain_longest_steps"] / r["chain_long_steps"]  # type: ignore[operator]
+    return {
+        "mlp_speedup_vs_micrograd": div("mlp_micrograd_s", "mlp_chainrule_s"),
+        "mlp_vs_floor": div("mlp_chainrule_s", "mlp_floor_s"),
+        "chain_speedup_vs_micrograd": div("chain_short_micrograd_s", "chain_short_chainrule_s"),
+        "chain_long_speedup_vs_micrograd": div("chain_long_micrograd_s",
+                                               "chain_long_chainrule_s"),
+        "memory_fraction_of_micrograd": div("memory_chainrule_bytes_per_step",
+                                            "memory_micrograd_bytes_per_step"),
+        # time(1,000,000 steps) / time(100,000 steps), scaled to a 10x size step
+        "long_chain_scaling": None if longest_per_long is None
+        else longest_per_long * 10.0 / size_ratio,
+        "no_grad_speedup": div("forward_recording_s", "forward_no_grad_s"),
+    }
+
+
+def _fmt_time(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 1.0:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def _fmt_ratio(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def machine() -> str:
+    return (f"Python {platform.python_version()} ({platform.python_implementation()}), "
+            f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{platform.processor() or 'unknown processor'}")
+
+
+def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
+    short, long = r["chain_short_steps"], r["chain_long_steps"]
+    per_step = 1e6
+
+    def us(key: str, steps: Any) -> str:
+        value = r.get(key)
+        return "-" if value is None else f"{value / steps * per_step:.3f} us/step"
+
+    def mem(key: str) -> str:
+        value = r.get(key)
+        return "-" if value is None else f"{value:.0f} B/step"
+
+    rows = [
+        ("workload", "micrograd", "chainrule", "floor / note"),
+        ("MLP step, 2-16-16-1 on 100 moons", _fmt_time(r.get("mlp_micrograd_s")),
+         _fmt_time(r["mlp_chainrule_s"]), _fmt_time(r["mlp_floor_s"]) + " by hand"),
+        (f"chain, {short:,} steps", us("chain_short_micrograd_s", short),
+         us("chain_short_chainrule_s", short), ""),
+        (f"chain, {long:,} steps", us("chain_long_micrograd_s", long),
+         us("chain_long_chainrule_s", long), ""),
+        (f"chain, {r['chain_longest_steps']:,} steps", "-",
+         us("chain_longest_chainrule_s", r["chain_longest_steps"]), ""),
+        ("memory per chain step (2 nodes)", mem("memory_micrograd_bytes_per_step"),
+         mem("memory_chainrule_bytes_per_step"), ""),
+        ("forward on 100 moons, recording", "-", _fmt_time(r["forward_recording_s"]), ""),
+        ("forward on 100 moons, no_grad", "-", _fmt_time(r["forward_no_grad_s"]), ""),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [machine(), ""]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    lines += ["", "ratio                                          value     target"]
+    names = {
+        "mlp_speedup_vs_micrograd": "MLP step: micrograd / chainrule",
+        "mlp_vs_floor": "MLP step: chainrule / hand-written floor",
+        "chain_speedup_vs_micrograd": f"chain ({short:,}): micrograd / chainrule per step",
+        "chain_long_speedup_vs_micrograd": f"chain ({long:,}): micrograd / chainrule",
+        "memory_fraction_of_micrograd": "memory per node: chainrule / micrograd",
+        "long_chain_scaling": "time(1,000,000 chain) / time(100,000 chain)",
+        "no_grad_speedup": "forward: recording / no_grad",
+    }
+    for key, name in names.items():
+        target = TARGETS.get(key)
+        verdict = ""
+        if target is not None and q[key] is not None:
+            op, bound = target
+            ok = q[key] >= bound if op == ">=" else q[key] <= bound  # type: ignore[operator]
+            verdict = f"{op} {bound:g}  {'met' if ok else 'MISSED'}"
+        lines.append(f"{name:<46} {_fmt_ratio(q[key]):>8}  {verdict}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for the test suite")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    parser.add_argument("--no-peer", action="store_true", help="skip micrograd")
+    args = parser.parse_args(argv)
+
+    peer = not args.no_peer and _micrograd_available()
+    if not peer and not args.no_peer:
+        print("micrograd is not installed (pip install micrograd==0.1.0, or make bench): "
+              "measuring chainrule alone", file=sys.stderr)
+    config = QUICK if args.quick else FULL
+    r = measure(config, peer)
+    q = ratios(r)
+    print(report(r, q))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"machine": machine(), "config": config.__dict__, "results": r,
+                       "ratios": q}, f, indent=2)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

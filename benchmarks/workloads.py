@@ -1,0 +1,149 @@
+"""The workloads, each written once per system: chainrule, micrograd and the float floor.
+
+Every function returns seconds (or bytes) for one run; the harness in run.py repeats
+them and takes medians. Nothing here special-cases a benchmark: chainrule is used
+exactly as a notebook user would use it.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+import tracemalloc
+from typing import Any, Callable
+
+import nn
+from autograd import Value, no_grad
+
+from .floor import ALPHA, FloatMLP
+
+STEPS_IN_SCHEDULE = 100  # micrograd's demo: lr = 1.0 - 0.9 * k / 100
+
+
+def moons(n: int = 100, seed: int = 0) -> tuple[list[list[float]], list[int]]:
+    return nn.data.make_moons(n, noise=0.1, seed=seed)
+
+
+def learning_rate(k: int) -> float:
+    return 1.0 - 0.9 * k / STEPS_IN_SCHEDULE
+
+
+# -- the MLP training step ---------------------------------------------------------------
+
+
+def chainrule_model(seed: int = 0) -> nn.MLP:
+    return nn.MLP(2, [16, 16, 1], rng=random.Random(seed))
+
+
+def chainrule_mlp_step(model: nn.MLP, X: list, y: list, k: int) -> float:
+    """micrograd's demo step with chainrule: forward, hinge + L2, backward, SGD."""
+    params = model.parameters()
+    scores = [model(x) for x in X]
+    loss = nn.losses.hinge(scores, y) + ALPHA * nn.losses.l2(params)
+    model.zero_grad()
+    loss.backward()
+    lr = learning_rate(k)
+    for p in params:
+        p.data -= lr * p.grad
+    return loss.data
+
+
+def micrograd_model(chainrule: nn.MLP) -> Any:
+    """micrograd's own MLP, started from the same weights as ``chainrule``."""
+    from micrograd.nn import MLP
+
+    model = MLP(2, [16, 16, 1])
+    for theirs, ours in zip(model.parameters(), chainrule.parameters()):
+        theirs.data = ours.data
+    return model
+
+
+def micrograd_mlp_step(model: Any, X: list, y: list, k: int) -> float:
+    """The training step of micrograd's demo notebook, as written there."""
+    from micrograd.engine import Value as MValue
+
+    inputs = [list(map(MValue, row)) for row in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = ALPHA * sum(p * p for p in model.parameters())
+    loss = data_loss + reg_loss
+    model.zero_grad()
+    loss.backward()
+    lr = learning_rate(k)
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return loss.data
+
+
+def floor_model(chainrule: nn.MLP) -> FloatMLP:
+    layers = [
+        [[w.data for w in neuron.w] + [neuron.b.data] for neuron in layer.neurons]
+        for layer in chainrule.layers
+    ]
+    return FloatMLP(layers)
+
+
+def floor_mlp_step(model: FloatMLP, X: list, y: list, k: int) -> float:
+    return model.step(X, y, learning_rate(k))[0]
+
+
+def time_steps(step: Callable[[Any, list, list, int], float], model: Any, X: list,
+               y: list, steps: int) -> list[float]:
+    times = []
+    for k in range(steps):
+        start = time.perf_counter()
+        step(model, X, y, k)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# -- inference: recording forward vs no_grad -------------------------------------------
+
+
+def chainrule_forward(model: nn.MLP, X: list, record: bool) -> float:
+    start = time.perf_counter()
+    if record:
+        scores = [model(x) for x in X]
+    else:
+        with no_grad():
+            scores = [model(x) for x in X]
+    del scores  # dropping the graph is part of the cost
+    return time.perf_counter() - start
+
+
+# -- the elementary chain ----------------------------------------------------------------
+
+
+def chain(value_type: Callable[[float], Any], steps: int) -> float:
+    """Build y = y * 0.999 + 0.001 ``steps`` times, backward, drop: seconds."""
+    start = time.perf_counter()
+    x = value_type(0.5)
+    y = x
+    for _ in range(steps):
+        y = y * 0.999 + 0.001
+    y.backward()
+    del y
+    return time.perf_counter() - start
+
+
+def chain_memory(value_type: Callable[[float], Any], steps: int) -> float:
+    """Bytes allocated per chain step while the graph of ``steps`` steps is alive."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        x = value_type(0.5)
+        y = x
+        for _ in range(steps):
+            y = y * 0.999 + 0.001
+        current, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del y, x
+    gc.collect()
+    return current / steps
+
+
+def chainrule_value(x: float) -> Value:
+    return Value(x)

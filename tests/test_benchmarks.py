@@ -1,0 +1,47 @@
+"""The benchmark harness runs (tiny sizes), and its floor computes the same step.
+
+No timing is asserted here: these machines are noisy. `make bench` is the measurement.
+"""
+
+import json
+
+import pytest
+
+from benchmarks import run
+from benchmarks import workloads as w
+
+
+def test_floor_takes_exactly_the_step_chainrule_takes():
+    X, y = w.moons(40, seed=3)
+    model = w.chainrule_model(seed=5)
+    floor = w.floor_model(model)
+    floor_loss = w.floor_mlp_step(floor, X, y, k=10)
+    ours_loss = w.chainrule_mlp_step(model, X, y, k=10)
+    assert floor_loss == pytest.approx(ours_loss, rel=1e-12)
+    after = [p.data for p in model.parameters()]
+    floor_after = [p for layer in floor.layers for neuron in layer for p in neuron]
+    assert floor_after == pytest.approx(after, rel=1e-9, abs=1e-12)
+
+
+def test_micrograd_step_matches_ours_when_micrograd_is_installed():
+    pytest.importorskip("micrograd")
+    X, y = w.moons(20, seed=1)
+    model = w.chainrule_model(seed=2)
+    peer = w.micrograd_model(model)
+    theirs = w.micrograd_mlp_step(peer, X, y, k=0)
+    ours = w.chainrule_mlp_step(model, X, y, k=0)
+    assert theirs == pytest.approx(ours, rel=1e-9)
+    assert [p.data for p in peer.parameters()] == pytest.approx(
+        [p.data for p in model.parameters()], rel=1e-9, abs=1e-12)
+
+
+def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert run.main(["--quick", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "MLP step" in printed and "chain" in printed and "no_grad" in printed
+    data = json.loads(out.read_text())
+    for key in ("mlp_chainrule_s", "mlp_floor_s", "chain_short_chainrule_s",
+                "memory_chainrule_bytes_per_step", "forward_no_grad_s"):
+        assert data["results"][key] > 0
+    assert set(run.TARGETS) <= set(data["ratios"])
