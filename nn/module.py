@@ -1,0 +1,236 @@
+"""``Module``: the base class every layer and model builds on.
+
+A module owns parameters (``Value`` leaves the optimizer updates), child modules and,
+optionally, buffers (plain floats that belong in a checkpoint but receive no gradient,
+such as BatchNorm's running statistics).
+
+Discovery is explicit and deterministic, with no metaclass and no registration calls:
+the public attributes of a module are read in assignment order, and an attribute counts
+when it is
+
+* a ``Module`` (a child, named ``attr``),
+* a ``Value`` (a parameter, named ``attr``),
+* a list or tuple, possibly nested, holding Modules and Values (named ``attr.0``,
+  ``attr.0.1``, ...; other items are ignored).
+
+A module's own Values come first, then each child's parameters, depth first.
+
+Buffers are the attributes named in the class attribute ``buffer_names``; each is a list
+of floats, saved as ``attr.0``, ``attr.1``, ... Names join with dots down the tree, so a
+weight reads ``layers.0.neurons.3.w.1``. A Value or Module reachable by two paths (a
+shared weight) is listed once, under the first name, as PyTorch does.
+
+Reference: PyTorch, ``torch.nn.Module`` (named_parameters, train/eval, state_dict).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Mapping
+
+from autograd import Value
+
+__all__ = ["Module"]
+
+
+def _walk(prefix: str, obj: object) -> Iterator[tuple[str, object]]:
+    """(name, item) for every Module or Value inside ``obj``, a list or tuple, in order."""
+    for i, item in enumerate(obj):  # type: ignore[call-overload]
+        name = f"{prefix}.{i}"
+        if isinstance(item, (Module, Value)):
+            yield name, item
+        elif isinstance(item, (list, tuple)):
+            yield from _walk(name, item)
+
+
+def _is_finite_number(value: object) -> bool:
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is int:
+        try:
+            float(value)
+        except OverflowError:
+            return False
+        return True
+    return False
+
+
+class Module:
+    """Base class: parameters, children, train/eval mode and state dicts.
+
+    Subclasses assign their Values, child Modules and lists of them as public attributes
+    in ``__init__`` and implement ``__call__``. The set of parameters is fixed once the
+    module is built: ``parameters()`` caches the list on its first call.
+    """
+
+    #: Whether the module is in training mode; ``train()`` and ``eval()`` set it.
+    training: bool = True
+    #: Attributes holding lists of floats to save with the parameters (see ``state_dict``).
+    buffer_names: tuple[str, ...] = ()
+
+    # -- structure ---------------------------------------------------------------------
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct child modules with their names (``layers.0``, ``cell``, ...)."""
+        return [(name, item) for name, item in self._members() if isinstance(item, Module)]
+
+    def _members(self) -> Iterator[tuple[str, object]]:
+        """Every Module and Value held directly by this module, named, in order."""
+        for attr, obj in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(obj, (Module, Value)):
+                yield attr, obj
+            elif isinstance(obj, (list, tuple)):
+                yield from _walk(attr, obj)
+
+    def modules(self) -> list[Module]:
+        """This module and all its descendants, depth first (parents first), each once."""
+        found: list[Module] = []
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append(module)
+            stack.extend(reversed([child for _, child in module.named_children()]))
+        return found
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its dotted name, in a stable order, each Value once."""
+        named: list[tuple[str, Value]] = []
+        seen: set[int] = set()  # Values and Modules already visited
+        # An explicit stack of (prefix, module) keeps deep models free of recursion limits.
+        stack: list[tuple[str, Module]] = [("", self)]
+        while stack:
+            prefix, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            pending = []
+            for name, item in module._members():
+                if isinstance(item, Value):
+                    if id(item) not in seen:
+                        seen.add(id(item))
+                        named.append((prefix + name, item))
+                else:
+                    # Children are visited after this module's own Values, in order.
+                    pending.append((prefix + name + ".", item))
+            stack.extend(reversed(pending))
+        return named
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of ``named_parameters()`` (a new list each call)."""
+        cache = self.__dict__.get("_parameters")
+        if cache is None:
+            cache = [p for _, p in self.named_parameters()]
+            self._parameters = cache
+        return list(cache)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.0 (gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # -- modes -------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every descendant in training mode (or eval if ``mode`` is
+        False). Returns the module."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) needs a bool, got {type(mode).__name__}: {mode!r}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Put this module and every descendant in evaluation mode. Returns the module."""
+        return self.train(False)
+
+    # -- state -------------------------------------------------------------------------
+
+    def _named_buffers(self) -> list[tuple[str, list, int]]:
+        """(name, list, index) for every buffer entry, so loading can write it in place."""
+        entries: list[tuple[str, list, int]] = []
+        prefixes = {id(self): ""}
+        for module in self.modules():
+            prefix = prefixes[id(module)]
+            for name, child in module.named_children():
+                prefixes.setdefault(id(child), f"{prefix}{name}.")
+            for attr in module.buffer_names:
+                values = getattr(module, attr)
+                entries.extend((f"{prefix}{attr}.{i}", values, i) for i in range(len(values)))
+        return entries
+
+    def state_dict(self) -> dict[str, float]:
+        """``{name: float}`` for every parameter, then every buffer entry, in order."""
+        state = {name: p.data for name, p in self.named_parameters()}
+        for name, values, i in self._named_buffers():
+            state[name] = float(values[i])
+        return state
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Copy ``state`` (as made by ``state_dict()``) into the parameters and buffers.
+
+        Everything is checked before anything changes: the names must match exactly and
+        every value must be a finite int or float (not a bool). On a mismatch a ValueError
+        lists the missing and the unexpected names, and the module is left untouched.
+        """
+        if not isinstance(state, Mapping):
+            raise ValueError(
+                f"load_state_dict needs a dict of name -> number, got {type(state).__name__}"
+            )
+        params = self.named_parameters()
+        buffers = self._named_buffers()
+        expected = [name for name, _ in params] + [name for name, _, _ in buffers]
+        expected_set = set(expected)
+        missing = [name for name in expected if name not in state]
+        unexpected = [
+            name if isinstance(name, str) else repr(name)
+            for name in state
+            if name not in expected_set
+        ]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: state does not match {type(self).__name__} "
+                f"({len(state)} entries given, {len(expected)} expected); "
+                f"missing: {', '.join(missing) or 'none'}; "
+                f"unexpected: {', '.join(unexpected) or 'none'}"
+            )
+        for name in expected:
+            value = state[name]
+            if not _is_finite_number(value):
+                raise ValueError(
+                    f"load_state_dict: {name} must be a finite int or float, "
+                    f"got {type(value).__name__}: {value!r}"
+                )
+        for name, p in params:
+            p.data = float(state[name])
+        for name, values, i in buffers:
+            values[i] = float(state[name])
+
+    # -- display -----------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's one-line description."""
+        return f"{len(self.parameters())} parameters"
+
+    def __repr__(self) -> str:
+        return "\n".join(self._repr_lines(set()))
+
+    def _repr_lines(self, shown: set) -> list[str]:
+        # ``shown`` holds modules already printed, so shared children and cycles stop.
+        shown.add(id(self))
+        lines = [f"{type(self).__name__}({self.extra_repr()})"]
+        for name, child in self.named_children():
+            if id(child) in shown:
+                child_lines = [f"{type(child).__name__}(...)  # shown above"]
+            elif type(child).__repr__ is Module.__repr__:
+                child_lines = child._repr_lines(shown)
+            else:
+                child_lines = repr(child).splitlines()
+            lines.append(f"  ({name}): {child_lines[0]}")
+            lines.extend("  " + line for line in child_lines[1:])
+        return lines
