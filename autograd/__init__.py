@@ -10,6 +10,7 @@
 
 from . import functional
 from .anomaly import AnomalyError, detect_anomaly
+from .draw import draw, save_graph
 from .engine import topological_order
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -33,4 +34,6 @@ __all__ = [
     "functional",
     "detect_anomaly",
     "AnomalyError",
+    "draw",
+    "save_graph",
 ]

@@ -82,9 +82,10 @@ def backward(root: "Value") -> None:
 
 
 def _count_uses_in_place(root: "Value") -> list:
-    """Pass 1: count each node's uses in the graph, in its own ``_pending`` slot.
+    """Pass 1: count each interior node's uses in the graph, in its own ``_pending`` slot.
 
-    A slot is much cheaper than a dict keyed by node. Interior nodes may still hold
+    A slot is much cheaper than a dict keyed by node, and leaves (parameters, inputs)
+    need no count at all: they have no rule to run. Interior nodes may still hold
     gradient from an earlier backward(); the sweep must send back only this call's
     gradient, so those are set to 0 here and returned, to be added back at the end.
     """
@@ -101,19 +102,20 @@ def _count_uses_in_place(root: "Value") -> list:
         parents = pop()._parents
         if type(parents) is tuple:
             for parent in parents:
-                uses = parent._pending
-                parent._pending = uses + 1
-                if not uses:
-                    push(parent)
-                    see(parent)
-        else:
+                if parent._parents:  # leaves have no rule to wait for: not counted
+                    uses = parent._pending
+                    parent._pending = uses + 1
+                    if not uses:
+                        push(parent)
+                        see(parent)
+        elif parents._parents:
             uses = parents._pending
             parents._pending = uses + 1
             if not uses:
                 push(parents)
                 see(parents)
     for node in fresh:
-        if node.grad and node._parents:
+        if node.grad:
             earlier.append((node, node.grad))
             node.grad = 0.0
     return earlier
@@ -135,16 +137,18 @@ def _sweep(root: "Value") -> None:
             if parents:
                 node._op.backward(node)
                 for parent in parents:
-                    uses = parent._pending - 1
-                    parent._pending = uses
-                    if not uses:
-                        push(parent)
+                    if parent._parents:
+                        uses = parent._pending - 1
+                        parent._pending = uses
+                        if not uses:
+                            push(parent)
         else:
             node._op.backward(node)
-            uses = parents._pending - 1
-            parents._pending = uses
-            if not uses:
-                push(parents)
+            if parents._parents:
+                uses = parents._pending - 1
+                parents._pending = uses
+                if not uses:
+                    push(parents)
 
 
 def _sweep_checked(root: "Value") -> None:
@@ -160,9 +164,10 @@ def _sweep_checked(root: "Value") -> None:
             node._op.backward(node)
             check_rule(node, grads_before)
             for parent in parents:
-                parent._pending -= 1
-                if not parent._pending:
-                    ready.append(parent)
+                if parent._parents:
+                    parent._pending -= 1
+                    if not parent._pending:
+                        ready.append(parent)
 
 
 def _reset_counters(root: "Value") -> None:

@@ -34,6 +34,7 @@ ACTIVATIONS: dict[str, Optional[Callable[[Value], Value]]] = {
 }
 
 _dot = autograd.dot
+_matvec = autograd.matvec
 
 
 def _activation(name: str) -> Optional[Callable[[Value], Value]]:
@@ -126,17 +127,18 @@ class Layer(Module):
         self._act = _activation(activation)
         check_scheme(init)
         self.neurons = [Neuron(nin, activation, rng, init, fan_out=nout) for _ in range(nout)]
-        # The forward pass reads (w, b) pairs straight from this list: no per-call lookups.
-        self._weights = [(n.w, n.b) for n in self.neurons]
+        # The forward pass reads these lists directly: no per-call lookups.
+        self._rows = [n.w for n in self.neurons]
+        self._biases = [n.b for n in self.neurons]
 
     def __call__(self, x: Input) -> list[Value]:
         """[act(w_j . x + b_j) for each neuron j] for one input vector ``x``."""
         if not _has_length(x, self.nin):
             _check_input("Layer", self.nin, x)
+        # One dot node per neuron, as Neuron builds it; matvec reads x once for all.
+        outs = _matvec(self._rows, x, self._biases)
         act = self._act
-        if act is None:
-            return [_dot(w, x, b) for w, b in self._weights]
-        return [act(_dot(w, x, b)) for w, b in self._weights]
+        return outs if act is None else list(map(act, outs))
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"

@@ -1,0 +1,432 @@
+"""draw() and save_graph(): DOT structure, colours, escaping, the size guard, rendering."""
+
+import importlib
+import re
+import shutil
+import time
+import xml.etree.ElementTree as ElementTree
+
+import graphviz
+import pytest
+
+import autograd
+from autograd import Value, draw, save_graph
+
+draw_module = importlib.import_module("autograd.draw")  # `autograd.draw` is the function
+GraphvizNotFoundError = draw_module.GraphvizNotFoundError
+COLOURS = draw_module.COLOURS
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs the graphviz dot program")
+
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+HOSTILE = 'a|b{c}<d>"e\\ <script>alert(1)</script> &amp; &lt; &foo; x'
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def nodes(source):
+    """{node name: attribute text} for every node statement of a DOT source."""
+    found = dict(re.findall(r"^\t(\w+) \[(.*)\]$", source, flags=re.MULTILINE))
+    return {name: attrs for name, attrs in found.items() if name not in ("graph", "node")}
+
+
+def value_labels(source):
+    """The record label of every Value node."""
+    return [label_of(attrs) for name, attrs in nodes(source).items() if name.startswith("v")]
+
+
+def edges(source):
+    return re.findall(r"^\t(\w+) -> (\w+)$", source, flags=re.MULTILINE)
+
+
+def label_of(attributes):
+    quoted, bare = re.match(r'label=(?:"((?:[^"\\]|\\.)*)"|(\w+))', attributes).groups()
+    return bare if quoted is None else quoted
+
+
+def fill_of(attributes):
+    return re.search(r'fillcolor="?([#\w]+)"?', attributes).group(1)
+
+
+def svg_texts(svg):
+    root = ElementTree.fromstring(svg)  # raises if the SVG is not well-formed XML
+    # dot pads record fields with a space and writes runs of spaces as no-break spaces
+    return [(e.text or "").replace("\xa0", " ").strip() for e in root.iter(SVG_TEXT)]
+
+
+def neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    out = autograd.dot([w1, w2], [x1, x2], bias=b).tanh()
+    out.label = "o"
+    out.backward()
+    return out, [w1, w2, b]
+
+
+def chain(length):
+    v = Value(1.0, label="x")
+    for _ in range(length - 1):
+        v = v * 1.0
+    return v
+
+
+# -- structure ------------------------------------------------------------------------------
+
+
+def test_value_nodes_are_records_with_label_data_and_grad_to_four_decimals():
+    x = Value(0.5, label="x")
+    y = x * 2
+    y.backward()
+    found = set(value_labels(draw(y).source))
+    assert "{ x | data 0.5000 | grad 2.0000 }" in found
+    assert "{ data 1.0000 | grad 1.0000 }" in found  # no label part when there is none
+
+
+def test_show_grad_false_leaves_out_the_grad_field():
+    x = Value(0.25, label="x")
+    source = draw(x.exp(), show_grad=False).source
+    assert "{ x | data 0.2500 }" in source
+    assert "grad" not in source
+
+
+def test_each_operation_is_its_own_node_named_with_its_number_operand():
+    x = Value(3.0, label="x")
+    y = ((x * 2) - 1).tanh() + (2 - x)
+    source = draw(y, legend=False).source
+    op_labels = sorted(label_of(a) for name, a in nodes(source).items() if name.startswith("op"))
+    assert op_labels == sorted(["* 2", "- 1", "tanh", "2 -", "+"])
+
+
+def test_edges_run_operand_to_op_node_to_result():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    source = draw(c, legend=False).source
+    names = {label_of(attrs).split(" | ")[0].strip("{ "): n for n, attrs in nodes(source).items()}
+    op = next(n for n in nodes(source) if n.startswith("op"))
+    assert sorted(edges(source)) == sorted([(names["a"], op), (names["b"], op), (op, "v2")])
+
+
+def test_an_operand_used_twice_by_one_operation_gets_two_edges():
+    a = Value(3.0, label="a")
+    source = draw(a + a, legend=False).source
+    assert edges(source).count(("v0", "op1")) == 2
+
+
+def test_a_value_shared_by_two_operations_is_drawn_once():
+    a = Value(3.0, label="a")
+    d = (a * 2) + (a.exp())  # a diamond
+    source = draw(d, legend=False).source
+    assert sum("{ a |" in label for label in value_labels(source)) == 1
+    assert [src for src, _ in edges(source)].count("v0") == 2
+
+
+def test_node_ids_follow_topological_order_parents_first():
+    out, _ = neuron()
+    source = draw(out, legend=False).source
+    order = [int(name[1:]) for name in nodes(source) if name.startswith("v")]
+    assert order == list(range(len(order)))
+    for src, dst in edges(source):
+        if dst.startswith("op"):
+            assert int(src[1:]) < int(dst[2:])
+        else:
+            assert src == "op" + dst[1:]
+
+
+def test_nary_dot_node_has_an_edge_from_every_operand():
+    out, _ = neuron()
+    source = draw(out, legend=False).source
+    dot_op = next(n for n, a in nodes(source).items() if label_of(a) == "dot")
+    assert sum(dst == dot_op for _, dst in edges(source)) == 5
+
+
+def test_a_leaf_alone_draws_one_node_and_no_edges():
+    source = draw(Value(1.5), legend=False).source
+    assert list(nodes(source)) == ["v0"]
+    assert edges(source) == []
+
+
+def test_rankdir_is_passed_to_graphviz():
+    assert "rankdir=TB" in draw(Value(1.0), rankdir="TB").source
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"rankdir": "sideways"}, ValueError),
+        ({"max_nodes": 0}, ValueError),
+        ({"max_nodes": 2.5}, ValueError),
+        ({"max_nodes": True}, ValueError),
+        ({"parameters": [1.0]}, TypeError),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, error):
+    with pytest.raises(error):
+        draw(Value(1.0), **kwargs)
+
+
+def test_draw_refuses_what_is_not_a_value():
+    with pytest.raises(TypeError, match="needs a Value"):
+        draw(1.0)
+
+
+def test_draw_returns_a_graphviz_digraph():
+    assert isinstance(draw(Value(1.0)), graphviz.Digraph)
+
+
+# -- colours and legend ---------------------------------------------------------------------
+
+
+def test_output_parameters_named_and_unnamed_leaves_get_distinct_colours():
+    w, x, c = Value(2.0, label="w"), Value(3.0, label="x"), Value(4.0)
+    hidden = w * x
+    out = hidden + c
+    drawn = nodes(draw(out, parameters=[w]).source)
+    found = {label_of(a): fill_of(a) for n, a in drawn.items() if n.startswith("v")}
+    by_text = {text.split(" | ")[0].strip("{ "): colour for text, colour in found.items()}
+    assert by_text["w"] == COLOURS["parameter"]
+    assert by_text["x"] == COLOURS["named leaf"]
+    assert by_text["data 4.0000"] == COLOURS["unnamed leaf"]
+    assert by_text["data 6.0000"] == "white"  # intermediate
+    assert by_text["data 10.0000"] == COLOURS["output"]
+    assert len(set(COLOURS.values()) | {"white"}) == 5
+
+
+def test_without_parameters_a_named_leaf_is_green_not_blue():
+    w = Value(2.0, label="w")
+    source = draw(w * 3).source
+    assert fill_of(nodes(source)["v0"]) == COLOURS["named leaf"]
+
+
+def test_the_legend_lists_only_the_colours_in_the_drawing():
+    x = Value(1.0, label="x")
+    legend = nodes(draw(x * 2).source)["legend"]
+    assert "output" in legend and "named leaf" in legend
+    assert "parameter" not in legend and "unnamed leaf" not in legend
+
+
+def test_legend_false_leaves_the_legend_out():
+    assert "legend" not in draw(Value(1.0), legend=False).source
+
+
+# -- determinism ----------------------------------------------------------------------------
+
+
+def test_the_same_graph_gives_the_same_source_twice():
+    out, _ = neuron()
+    assert draw(out).source == draw(out).source
+
+
+def test_building_the_same_expression_twice_gives_the_same_source():
+    first, _ = neuron()
+    second, _ = neuron()
+    assert draw(first).source == draw(second).source
+
+
+# -- escaping -------------------------------------------------------------------------------
+
+
+def test_escape_handles_record_syntax_quotes_backslashes_and_newlines():
+    escape = draw_module.escape
+    assert escape('a|b{c}<d>"e\\') == 'a\\|b\\{c\\}\\<d\\>\\"e\\\\'
+    assert escape("two  spaces") == "two\\ \\ spaces"
+    assert escape("line\nbreak\r\nend") == "line\\nbreak\\nend"
+    assert escape("&lt;") == "&amp;lt;"
+    assert escape("bell\x07") == "bell\\\\x07"
+
+
+def test_hostile_label_stays_inside_its_record_field_in_the_dot_source():
+    x = Value(1.0, label=HOSTILE)
+    label = label_of(nodes(draw(x, legend=False).source)["v0"])
+    # three fields: the only unescaped | are the two separators added by draw
+    assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", label)) == 2
+    assert label.endswith("| data 1.0000 | grad 0.0000 }")
+
+
+@needs_dot
+def test_hostile_label_renders_as_its_own_text_in_well_formed_svg():
+    x = Value(1.0, label=HOSTILE)
+    svg = draw(x * x).pipe(format="svg", encoding="utf-8")
+    assert HOSTILE in svg_texts(svg)
+    assert "<script>" not in svg  # escaped, so never an element
+
+
+@needs_dot
+def test_control_characters_and_newlines_give_well_formed_svg():
+    x = Value(1.0, label="bell\x07 nul\x00 esc\x1b\nsecond line \ud800")
+    svg = draw(x).pipe(format="svg", encoding="utf-8")
+    texts = svg_texts(svg)
+    assert any("bell\\x07" in t for t in texts)
+    assert any("second" in t for t in texts)
+
+
+@needs_dot
+def test_hostile_op_names_are_escaped_too(monkeypatch):
+    monkeypatch.setattr(draw_module, "op_label", lambda node: 'op"|<b>\\&amp;')
+    x = Value(1.0, label="x")
+    svg = draw(x.exp()).pipe(format="svg", encoding="utf-8")
+    assert 'op"|<b>\\&amp;' in svg_texts(svg)
+
+
+# -- size guard -----------------------------------------------------------------------------
+
+
+def test_size_guard_refuses_a_30000_node_graph_quickly_naming_the_count_and_max_nodes():
+    y = autograd.sum([Value(float(i)) for i in range(30_000)])
+    start = time.perf_counter()
+    with pytest.raises(ValueError) as refused:
+        draw(y)
+    assert time.perf_counter() - start < 0.05
+    message = str(refused.value)
+    assert "more than 500 Values (counting stopped at 501)" in message
+    assert "max_nodes=500" in message and "max_nodes=None" in message
+
+
+def test_size_guard_refuses_a_million_node_chain_without_recursion():
+    v = chain(1_000_000)
+    start = time.perf_counter()
+    # counting stops at the first node over the limit instead of walking all of them
+    with pytest.raises(ValueError, match=r"counting stopped at 501\).*max_nodes=500"):
+        draw(v)
+    assert time.perf_counter() - start < 0.05
+
+
+def test_graph_of_exactly_max_nodes_is_drawn_and_one_more_is_refused():
+    assert nodes(draw(chain(20), max_nodes=20, legend=False).source)
+    with pytest.raises(ValueError, match="more than 20 Values"):
+        draw(chain(21), max_nodes=20)
+
+
+def test_max_nodes_none_draws_any_size():
+    source = draw(chain(2_000), max_nodes=None, legend=False).source
+    assert len([n for n in nodes(source) if n.startswith("v")]) == 2_000
+
+
+# -- rendering and the missing dot program --------------------------------------------------
+
+
+@needs_dot
+def test_svg_output_parses_as_xml_and_shows_data_and_grad():
+    out, _ = neuron()
+    texts = svg_texts(draw(out).pipe(format="svg", encoding="utf-8"))
+    assert "data 0.7071" in texts and "grad 1.0000" in texts
+
+
+@needs_dot
+def test_notebook_display_gives_svg():
+    bundle = draw(Value(1.0))._repr_mimebundle_()
+    svg_texts(bundle["image/svg+xml"])
+
+
+@pytest.fixture
+def no_dot(monkeypatch, tmp_path):
+    """Hide every Graphviz program: PATH is an empty directory."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+
+
+def test_without_dot_the_source_still_works(no_dot):
+    assert "data 1.0000" in draw(Value(1.0)).source
+
+
+@pytest.mark.parametrize("render", ["pipe", "render", "save_graph"])
+def test_without_dot_rendering_says_how_to_install_graphviz(no_dot, render, tmp_path):
+    drawing = draw(Value(1.0))
+    with pytest.raises(GraphvizNotFoundError) as caught:
+        if render == "pipe":
+            drawing.pipe(format="svg")
+        elif render == "render":
+            drawing.render(tmp_path / "graph", format="svg")
+        else:
+            save_graph(drawing, tmp_path / "graph.svg")
+    message = str(caught.value)
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
+        assert hint in message
+    assert isinstance(caught.value, RuntimeError)
+    assert isinstance(caught.value, graphviz.ExecutableNotFound)
+
+
+def test_without_dot_a_notebook_shows_the_install_message_not_a_traceback(no_dot):
+    bundle = draw(Value(1.0))._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "install" in bundle["text/plain"]
+
+
+def test_without_dot_save_graph_writes_no_file(no_dot, tmp_path):
+    with pytest.raises(GraphvizNotFoundError):
+        save_graph(Value(1.0), tmp_path / "graph.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_dot_save_graph_still_writes_dot_text(no_dot, tmp_path):
+    path = save_graph(Value(1.0), tmp_path / "graph.dot")
+    assert path.read_text() == draw(Value(1.0)).source
+
+
+# -- save_graph -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, check",
+    [
+        ("graph.svg", lambda data: svg_texts(data)),
+        ("graph.SVG", lambda data: svg_texts(data)),
+        ("graph.png", lambda data: data.startswith(b"\x89PNG\r\n\x1a\n") or 1 / 0),
+        ("graph.pdf", lambda data: data.startswith(b"%PDF") or 1 / 0),
+    ],
+)
+@needs_dot
+def test_save_graph_writes_exactly_the_named_file_in_the_format_of_its_suffix(
+    tmp_path, name, check
+):
+    out, _ = neuron()
+    path = save_graph(out, tmp_path / name)
+    assert path == tmp_path / name
+    assert list(tmp_path.iterdir()) == [path]  # no stray .gv source beside it
+    check(path.read_bytes())
+
+
+@pytest.mark.parametrize("name", ["graph.dot", "graph.gv"])
+def test_save_graph_writes_dot_text_for_dot_and_gv(tmp_path, name):
+    out, _ = neuron()
+    path = save_graph(out, tmp_path / name)
+    assert path.read_text(encoding="utf-8") == draw(out).source
+
+
+def test_save_graph_passes_draw_options_through(tmp_path):
+    out, params = neuron()
+    path = save_graph(out, tmp_path / "g.dot", show_grad=False, parameters=params)
+    assert path.read_text() == draw(out, show_grad=False, parameters=params).source
+
+
+def test_save_graph_accepts_a_drawing_but_not_options_with_it(tmp_path):
+    drawing = draw(Value(1.0), rankdir="TB")
+    assert "rankdir=TB" in save_graph(drawing, tmp_path / "g.gv").read_text()
+    with pytest.raises(TypeError, match="drawn already"):
+        save_graph(drawing, tmp_path / "g.gv", show_grad=False)
+
+
+@pytest.mark.parametrize("name", ["graph.jpg", "graph", "graph.svg.txt"])
+def test_save_graph_refuses_unknown_suffixes_listing_the_supported_ones(tmp_path, name):
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf, \.dot, \.gv"):
+        save_graph(Value(1.0), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_graph_refuses_what_is_neither_a_value_nor_a_graph(tmp_path):
+    with pytest.raises(TypeError, match="needs a Value or a graphviz graph"):
+        save_graph("digraph {}", tmp_path / "g.dot")
+
+
+@needs_dot
+def test_save_graph_stops_graphviz_after_the_timeout_and_writes_nothing(tmp_path):
+    # x reused at every step: long edges that take dot minutes to lay out
+    x = Value(2.0, label="x")
+    y = x
+    for _ in range(300):
+        y = y + x
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="longer than 0.5 s"):
+        save_graph(y, tmp_path / "g.svg", timeout=0.5)
+    assert time.perf_counter() - start < 5
+    assert list(tmp_path.iterdir()) == []
