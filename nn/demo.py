@@ -10,9 +10,10 @@ SGD with lr 1.0, the demo uses Adam with lr 0.1: over seeds 0-59, 100 steps reac
 training accuracy on 59 of them (the other stopped at 99%), against 53 for micrograd's
 SGD on the same data. The predicted class is sign(score).
 
-Outputs go to ``DIR`` (default ``out``): ``moons.png`` (decision boundary and points)
-and ``model.json`` (the checkpoint; restore it with
-``model.load_state_dict(nn.load(path)["state_dict"])``).
+Outputs go to ``DIR`` (default ``out``): ``moons.png`` (decision boundary and points),
+``model.json`` (the checkpoint; restore it with
+``model.load_state_dict(nn.load(path)["state_dict"])``) and ``neuron.svg`` (the graph of
+one 2-input neuron after backward, drawn with ``autograd.save_graph``).
 
 matplotlib (Agg, without pyplot, so no global backend is changed) and tqdm are imported
 only here; ``train`` itself needs neither, so it can be timed and reused on its own.
@@ -26,15 +27,18 @@ import random
 import sys
 from typing import Callable, Optional, Sequence
 
-from autograd import no_grad
+from autograd import Value, no_grad, save_graph
+from autograd.draw import GraphvizNotFoundError
 
 from . import io
 from .data import make_moons
-from .layers import MLP
+from .layers import MLP, Neuron
 from .losses import hinge, l2
 from .optim import Adam
 
-__all__ = ["dataset", "accuracy", "train", "plot_decision_boundary", "main"]
+__all__ = [
+    "dataset", "accuracy", "train", "plot_decision_boundary", "draw_neuron", "main"
+]
 
 SAMPLES = 100
 NOISE = 0.1
@@ -123,6 +127,22 @@ def plot_decision_boundary(
     fig.savefig(path)
 
 
+def draw_neuron(path: str, seed: int = 0) -> Value:
+    """Save the graph of one 2-input tanh neuron after backward(); return its output.
+
+    The picture every micrograd tutorial draws by hand: inputs x1, x2, parameters w1,
+    w2, b, one ``dot`` node and one ``tanh`` node, each box showing data and grad.
+    """
+    neuron = Neuron(2, activation="tanh", rng=random.Random(seed))
+    for v, name in zip([*neuron.w, neuron.b], ["w1", "w2", "b"]):
+        v.label = name
+    out = neuron([Value(2.0, label="x1"), Value(-1.0, label="x2")])
+    out.label = "out"
+    out.backward()
+    save_graph(out, path, parameters=neuron.parameters())
+    return out
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -180,6 +200,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     checkpoint = os.path.join(args.out, "model.json")
     io.save(model, checkpoint)
     written.append((checkpoint, f"checkpoint, {len(model.parameters())} parameters"))
+    graph = os.path.join(args.out, "neuron.svg")
+    try:
+        draw_neuron(graph, args.seed)
+        written.append((graph, "the graph of one neuron after backward()"))
+    except GraphvizNotFoundError as error:
+        print(f"skipped {graph}: {error}", file=sys.stderr)
     for path, what in written:
         print(f"wrote {path} ({what})")
     return 0

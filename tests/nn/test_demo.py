@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -23,6 +24,17 @@ def test_main_writes_the_picture_and_a_loadable_checkpoint(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"wrote {picture}" in out and f"wrote {checkpoint}" in out
     assert "after 3 steps" in out
+    graph = tmp_path / "neuron.svg"
+    assert f"wrote {graph}" in out
+    ElementTree.parse(graph)  # well-formed SVG
+
+
+def test_the_neuron_picture_shows_its_inputs_parameters_and_gradients(tmp_path):
+    out = demo.draw_neuron(str(tmp_path / "neuron.svg"), seed=0)
+    text = (tmp_path / "neuron.svg").read_text()
+    for name in ("x1", "x2", "w1", "w2", "b", "out", "dot", "tanh", "grad 1.0000"):
+        assert name in text
+    assert out.grad == 1.0 and out.op == "tanh"
 
 
 def test_main_says_when_it_did_not_reach_100_percent(tmp_path, capsys):
