@@ -8,7 +8,7 @@ stand among the operands; only Values become parents (in call order, duplicates 
 from __future__ import annotations
 
 import builtins
-from operator import mul
+from operator import attrgetter, mul
 from typing import Iterable, Optional, Sequence
 
 from .value import Op, Operand, Value, _constant, _node
@@ -64,6 +64,8 @@ SUM_CONSTANT = Op("sum", _sum_backward, _sum_vjp, "sum + {}")
 # -- dot ------------------------------------------------------------------------------------
 
 
+_data = attrgetter("data")  # map(_data, values) reads .data without a Python-level loop
+
 # How an operand list is made up, found in one C-speed pass over its types.
 VALUES, NUMBERS, MIXED = "values", "numbers", "mixed"
 _PLAIN_NUMBERS = frozenset((float, int))
@@ -112,7 +114,9 @@ def matvec(
         raise ValueError(f"matvec: {len(rows)} rows but {len(biases)} biases; they must match")
     n = len(xs)
     x_kind, xs = _classify(xs, "matvec: xs")
-    x_data = [x.data for x in xs] if x_kind is VALUES else None
+    if x_kind is NUMBERS:
+        xs = tuple(xs)  # one snapshot shared by every row's node
+    x_data = list(map(_data, xs)) if x_kind is VALUES else None
     out = []
     for j, (row, bias) in enumerate(zip(rows, biases)):
         if len(row) != n:
@@ -138,16 +142,16 @@ def _dot_node(
     if w_kind is VALUES and x_kind is VALUES:
         # A hidden layer: parents = (w_1..w_n, x_1..x_n[, bias]); _saved = n.
         if x_data is None:
-            x_data = [x.data for x in xs]
-        data = builtins.sum(map(mul, [w.data for w in ws], x_data))
+            x_data = list(map(_data, xs))
+        data = builtins.sum(map(mul, map(_data, ws), x_data))
         return _node(data + offset, (*ws, *xs, *extra), DOT, len(ws))
     if w_kind is VALUES and x_kind is NUMBERS:
         # A first layer: parents = (w_1..w_n[, bias]); _saved = the input numbers.
-        data = builtins.sum(map(mul, [w.data for w in ws], xs))
+        data = builtins.sum(map(mul, map(_data, ws), xs))
         return _node(data + offset, (*ws, *extra), DOT_NUMBERS, tuple(xs))
     if w_kind is NUMBERS and x_kind is VALUES:
         if x_data is None:
-            x_data = [x.data for x in xs]
+            x_data = list(map(_data, xs))
         data = builtins.sum(map(mul, ws, x_data))
         return _node(data + offset, (*xs, *extra), DOT_NUMBERS, tuple(ws))
     if w_kind is NUMBERS and x_kind is NUMBERS:

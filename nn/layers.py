@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+from operator import attrgetter, mul
 from typing import Callable, Optional, Sequence, Union
 
 import autograd
@@ -22,7 +23,7 @@ from autograd import Value
 from .init import check_scheme, initial_weights
 from .module import Module
 
-__all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "BatchNorm1d"]
+__all__ = ["ACTIVATIONS", "FLOAT_ACTIVATIONS", "Neuron", "Layer", "MLP", "BatchNorm1d"]
 
 Input = Sequence[Union[Value, float]]
 
@@ -35,6 +36,38 @@ ACTIVATIONS: dict[str, Optional[Callable[[Value], Value]]] = {
 
 _dot = autograd.dot
 _matvec = autograd.matvec
+_recording = autograd.is_grad_enabled
+_data = attrgetter("data")
+
+
+# The same activations on plain floats, for inference under no_grad. Each computes
+# exactly what the Value method computes, so both paths give identical numbers.
+def _relu_float(x: float) -> float:
+    return x if x > 0.0 or x != x else 0.0
+
+
+def _sigmoid_float(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+FLOAT_ACTIVATIONS: dict[str, Optional[Callable[[float], float]]] = {
+    "relu": _relu_float,
+    "tanh": math.tanh,
+    "sigmoid": _sigmoid_float,
+    "linear": None,
+}
+
+
+def _as_floats(owner: str, x: Input) -> list:
+    """The input vector's numbers: Values read, numbers kept, anything else refused."""
+    numbers = [v.data if type(v) is Value else v for v in x]
+    if not set(map(type, numbers)) <= {float, int}:
+        bad = next(v for v in numbers if type(v) not in (float, int))
+        raise TypeError(f"{owner} takes Values or numbers, got {type(bad).__name__}: {bad!r}")
+    return numbers
 
 
 def _activation(name: str) -> Optional[Callable[[Value], Value]]:
@@ -130,15 +163,31 @@ class Layer(Module):
         # The forward pass reads these lists directly: no per-call lookups.
         self._rows = [n.w for n in self.neurons]
         self._biases = [n.b for n in self.neurons]
+        self._float_act = FLOAT_ACTIVATIONS[activation]
 
     def __call__(self, x: Input) -> list[Value]:
         """[act(w_j . x + b_j) for each neuron j] for one input vector ``x``."""
         if not _has_length(x, self.nin):
             _check_input("Layer", self.nin, x)
+        if not _recording():
+            return [Value(v) for v in self.forward_floats(_as_floats("Layer", x))]
         # One dot node per neuron, as Neuron builds it; matvec reads x once for all.
         outs = _matvec(self._rows, x, self._biases)
         act = self._act
         return outs if act is None else list(map(act, outs))
+
+    def forward_floats(self, x: Sequence[float]) -> list[float]:
+        """The layer on plain floats: what the dot and activation nodes would hold.
+
+        Used for inference under ``no_grad``, where no node would be recorded anyway:
+        the same arithmetic in the same order, without building a Value per neuron.
+        """
+        out = [
+            sum(map(mul, map(_data, row), x)) + b.data
+            for row, b in zip(self._rows, self._biases)
+        ]
+        act = self._float_act
+        return out if act is None else list(map(act, out))
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"
@@ -184,6 +233,15 @@ class MLP(Module):
 
     def __call__(self, x: Input) -> Union[Value, list[Value]]:
         """The network's output for one input vector ``x`` of length ``nin``."""
+        if not _recording():
+            # Inference: plain floats from layer to layer, Values only at the end.
+            if not _has_length(x, self.nin):
+                _check_input("MLP", self.nin, x)
+            numbers = _as_floats("MLP", x)
+            for layer in self.layers:
+                numbers = layer.forward_floats(numbers)
+            out = [Value(v) for v in numbers]
+            return out[0] if len(out) == 1 else out
         for layer in self.layers:
             x = layer(x)
         return x[0] if len(x) == 1 else x  # type: ignore[return-value]

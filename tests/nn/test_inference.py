@@ -1,0 +1,62 @@
+"""Inference under no_grad: plain floats through the layers, identical numbers, leaves out."""
+
+import random
+
+import pytest
+
+import autograd
+import nn
+from autograd import Value, no_grad
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("nouts", [[4, 1], [5, 3]])
+def test_no_grad_mlp_gives_exactly_the_recorded_numbers(activation, nouts):
+    model = nn.MLP(3, nouts, activation=activation, rng=random.Random(7))
+    rng = random.Random(1)
+    for _ in range(20):
+        x = [rng.uniform(-3, 3) for _ in range(3)]
+        recorded = model(x)
+        with no_grad():
+            inferred = model(x)
+        if nouts[-1] == 1:
+            recorded, inferred = [recorded], [inferred]
+        assert [v.data for v in inferred] == [v.data for v in recorded]
+        assert all(v.parents == () and v.op == "" for v in inferred)
+
+
+def test_no_grad_layer_accepts_values_and_numbers_and_returns_leaves():
+    layer = nn.Layer(2, 3, activation="tanh", rng=random.Random(0))
+    x = [Value(0.5), -1.0]
+    recorded = [v.data for v in layer(x)]
+    with no_grad():
+        out = layer(x)
+    assert [v.data for v in out] == recorded
+    assert all(v.parents == () for v in out)
+
+
+def test_no_grad_inference_keeps_input_checks():
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    with no_grad():
+        with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
+            model([1.0, 2.0, 3.0])
+        with pytest.raises(TypeError, match="str"):
+            model([1.0, "a"])
+
+
+def test_nan_input_stays_nan_in_inference():
+    model = nn.MLP(1, [2, 1], rng=random.Random(0))
+    with no_grad():
+        out = model([float("nan")])
+    assert out.data != out.data
+
+
+def test_inference_reads_current_weights_after_an_update():
+    model = nn.MLP(2, [3, 1], activation="linear", rng=random.Random(0))
+    with no_grad():
+        before = model([1.0, 1.0]).data
+    model.layers[-1].neurons[0].b.data += 1.0
+    with no_grad():
+        after = model([1.0, 1.0]).data
+    assert after == pytest.approx(before + 1.0)
+    assert autograd.is_grad_enabled()
