@@ -18,8 +18,7 @@ from .io import load, save
 from .layers import MLP, BatchNorm1d, Layer, Neuron
 from .module import Module
 from .optim import clip_grad_norm
-
-# Recurrent layers (RNNCell, RNN) join here from nn/rnn.py.
+from .rnn import RNN, RNNCell
 
 __all__ = [
     "Module",
@@ -27,6 +26,8 @@ __all__ = [
     "Layer",
     "MLP",
     "BatchNorm1d",
+    "RNNCell",
+    "RNN",
     "losses",
     "optim",
     "data",

@@ -4,7 +4,8 @@ Every generator returns ``(X, y)``: ``X`` a list of ``[x0, x1]`` points and ``y`
 of int labels, shuffled. The binary sets (moons, circles) label their two classes
 **-1 and +1**, ready for ``nn.losses.hinge`` and for ``sign(score)`` as a prediction;
 use ``(y + 1) / 2`` for ``binary_cross_entropy_with_logits``. Spirals label classes
-0 .. classes-1, ready for ``nn.losses.cross_entropy``.
+0 .. classes-1, ready for ``nn.losses.cross_entropy``. ``binary_addition`` is the one
+sequence set: a list of ``(xs, ys)`` bit sequences for an RNN (see its docstring).
 
 ``seed`` seeds a private ``random.Random``: the same seed gives the same data on every
 run, and the global ``random`` state is never touched.
@@ -19,7 +20,7 @@ import math
 import random
 from typing import Iterator, Optional, Sequence
 
-__all__ = ["make_moons", "make_circles", "make_spirals", "batches"]
+__all__ = ["make_moons", "make_circles", "make_spirals", "binary_addition", "batches"]
 
 Points = list[list[float]]
 
@@ -117,6 +118,41 @@ def make_spirals(
             X.append([r * math.sin(angle), r * math.cos(angle)])
             y.append(k)
     return _jitter_and_shuffle(X, y, 0.0, rng)
+
+
+BitSequence = tuple[list[list[float]], list[int]]
+
+
+def binary_addition(n: int, bits: int = 8, seed: Optional[int] = None) -> list[BitSequence]:
+    """``n`` additions a + b of two random ``bits``-bit numbers, as bit sequences.
+
+    Returns a list of ``n`` pairs ``(xs, ys)``, each of length ``bits + 1``, least
+    significant bit first: ``xs[t] = [a_t, b_t]`` (floats 0.0 or 1.0) and ``ys[t]`` is
+    bit t of a + b (an int, 0 or 1). The last step reads ``[0.0, 0.0]`` and its target is
+    the carry out, so the sequence holds the whole sum (a + b < 2**(bits + 1)). a and b
+    are drawn uniformly from [0, 2**bits), independently; pairs may repeat. Decode with
+    ``sum(bit << t for t, bit in enumerate(ys))``.
+
+    >>> xs, ys = binary_addition(1, bits=3, seed=0)[0]
+    >>> len(xs), len(ys)
+    (4, 4)
+    >>> a = sum(int(x[0]) << t for t, x in enumerate(xs))
+    >>> b = sum(int(x[1]) << t for t, x in enumerate(xs))
+    >>> sum(bit << t for t, bit in enumerate(ys)) == a + b
+    True
+    """
+    _check_count("binary_addition: n", n, 1)
+    _check_count("binary_addition: bits", bits, 1)
+    rng = random.Random(seed)
+    sequences = []
+    for _ in range(n):
+        a = rng.getrandbits(bits)
+        b = rng.getrandbits(bits)
+        total = a + b
+        xs = [[float(a >> t & 1), float(b >> t & 1)] for t in range(bits + 1)]
+        ys = [total >> t & 1 for t in range(bits + 1)]
+        sequences.append((xs, ys))
+    return sequences
 
 
 def batches(

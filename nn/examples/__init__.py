@@ -1,0 +1,4 @@
+"""Runnable examples built on ``nn``: each is a module with a ``main`` and a reusable ``train``.
+
+    python -m nn.examples.binary_addition    # an RNN learns to add binary numbers
+"""

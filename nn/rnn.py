@@ -1,0 +1,252 @@
+"""Recurrent layers: ``RNNCell`` (one time step) and ``RNN`` (the cell unrolled over a sequence).
+
+One step, in the row-vector convention of the mini-batch derivation:
+
+    h_t = act(x_t W_xh + h_{t-1} W_hh + b)        x_t: nin,  h_t: nhidden
+
+Hidden unit j is one ``autograd.dot`` node over the concatenation [x_t, h_{t-1}] against
+column j of W_xh stacked on column j of W_hh, with bias b[j], plus one activation node.
+
+Backpropagation through time needs no code of its own. ``RNN`` calls the same cell, and
+so the same parameter Values, at every step; ``backward()`` then adds each step's share
+into them, which is the textbook sum
+
+    dL/dW = sum_t sum_{k <= t} dL/dh_t (prod_{j = k+1..t} dh_j/dh_{j-1}) d+h_k/dW
+
+(d+ the direct dependence of step k on W). The product of Jacobians
+dh_j/dh_{j-1} = diag(act'(.)) W_hh^T is why gradients vanish or explode with powers of
+W_hh; ``hidden_grad_norms`` measures it after ``backward()``.
+
+Truncated BPTT (``truncate=k``) cuts the graph every k steps: the hidden state entering
+steps k, 2k, ... is replaced by ``h.detach()`` (the same numbers, no history), so each
+chunk's gradient stays inside the chunk while the forward values are unchanged.
+
+References: Elman 1990, "Finding Structure in Time"; Werbos 1990, "Backpropagation
+Through Time: What It Does and How to Do It"; Pascanu, Mikolov & Bengio 2013, "On the
+difficulty of training recurrent neural networks"; PyTorch ``torch.nn.RNN`` (the
+U(-1/sqrt(nhidden), 1/sqrt(nhidden)) initialisation).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Optional, Sequence, Union
+
+import autograd
+from autograd import Value
+
+from .layers import ACTIVATIONS
+from .module import Module
+
+__all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
+
+Vector = Sequence[Union[Value, float]]
+
+_matvec = autograd.matvec
+
+
+def _check_size(what: str, n: object) -> int:
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return n
+
+
+def _check_activation(owner: str, name: object) -> None:
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"{owner}: activation must be one of {', '.join(map(repr, ACTIVATIONS))}, "
+            f"got {name!r}"
+        )
+
+
+def _length(what: str, vector: object, expected: int) -> int:
+    """len(vector), or a ValueError saying a list of ``expected`` values was wanted."""
+    if isinstance(vector, (str, bytes)) or not isinstance(vector, Sequence):
+        raise ValueError(
+            f"{what} is {vector!r}, not a list of {expected} Values or numbers"
+        )
+    return len(vector)
+
+
+def _as_values(vector: Vector) -> list[Value]:
+    # Plain numbers become leaves, so every dot node sees Values only and takes the
+    # fast path (a list mixing Values and floats takes dot's slower general path).
+    return [v if type(v) is Value else Value(v) for v in vector]
+
+
+class RNNCell(Module):
+    """One recurrent step: ``h = act(x W_xh + h_prev W_hh + b)``.
+
+    Parameters (nested lists of Values, named ``W_xh.i.j``, ``W_hh.i.j``, ``b.j``):
+    ``W_xh`` is nin x nhidden, ``W_hh`` nhidden x nhidden and ``b`` has nhidden entries,
+    ``nin*nhidden + nhidden*nhidden + nhidden`` in all. Every one starts from
+    U(-1/sqrt(nhidden), 1/sqrt(nhidden)), as PyTorch's RNN does, drawn from ``rng`` (a
+    ``random.Random``; None uses the global ``random`` module) in the order W_xh, W_hh,
+    b, row by row. ``activation`` is ``"tanh"`` (the default), ``"relu"``, ``"sigmoid"``
+    or ``"linear"``, as for ``nn.Neuron``.
+
+    ``cell(x, h=None)`` takes an input vector of ``nin`` Values or numbers and the
+    previous hidden state (``nhidden`` Values or numbers; zeros when None) and returns
+    the new hidden state, a list of ``nhidden`` Values.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nhidden: int,
+        activation: str = "tanh",
+        rng: Optional[random.Random] = None,
+    ) -> None:
+        self.nin = _check_size("RNNCell: nin", nin)
+        self.nhidden = _check_size("RNNCell: nhidden", nhidden)
+        _check_activation("RNNCell", activation)
+        self.activation = activation
+        self._act = ACTIVATIONS[activation]
+        bound = 1.0 / math.sqrt(nhidden)
+        uniform = (rng if rng is not None else random).uniform
+
+        def draw(rows: int, cols: int) -> list[list[Value]]:
+            return [[Value(uniform(-bound, bound)) for _ in range(cols)] for _ in range(rows)]
+
+        self.W_xh = draw(nin, nhidden)
+        self.W_hh = draw(nhidden, nhidden)
+        self.b = [Value(uniform(-bound, bound)) for _ in range(nhidden)]
+        # Unit j reads column j of W_xh stacked on column j of W_hh, against [x, h_prev]:
+        # the same Value objects, gathered once so a step is a single matvec.
+        self._columns = [
+            [row[j] for row in self.W_xh] + [row[j] for row in self.W_hh]
+            for j in range(nhidden)
+        ]
+
+    def __call__(self, x: Vector, h: Optional[Vector] = None) -> list[Value]:
+        """The next hidden state from input ``x`` (nin) and hidden state ``h`` (nhidden)."""
+        n = _length("RNNCell: x", x, self.nin)
+        if n != self.nin:
+            raise ValueError(f"RNNCell: x has length {n}, expected nin={self.nin}")
+        if h is None:
+            h_values = [Value(0.0) for _ in range(self.nhidden)]
+        else:
+            n = _length("RNNCell: h", h, self.nhidden)
+            if n != self.nhidden:
+                raise ValueError(
+                    f"RNNCell: h has length {n}, expected nhidden={self.nhidden}"
+                )
+            h_values = _as_values(h)
+        return self._step(_as_values(x), h_values)
+
+    def _step(self, x: list[Value], h: list[Value]) -> list[Value]:
+        # x: nin Values, h: nhidden Values -> nhidden Values; no checks (callers do them).
+        pre = _matvec(self._columns, x + h, self.b)  # nhidden dot nodes
+        act = self._act
+        return pre if act is None else [act(v) for v in pre]
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"
+
+
+class RNN(Module):
+    """An ``RNNCell`` unrolled over a sequence: ``hs, h = rnn(xs, h0=None, truncate=None)``.
+
+    ``xs`` is a list of T >= 1 input vectors (each ``nin`` Values or numbers); ``hs`` is
+    the list of the T hidden states (each a list of ``nhidden`` Values) and ``h`` the last
+    one, ``hs[-1]``. ``h0`` is the starting hidden state (zeros when None). ``rnn.cell``
+    is the one cell every step uses, so its parameters are the RNN's parameters and
+    ``backward()`` sums their gradients over time (backpropagation through time).
+
+    ``truncate=k`` (a positive int) gives truncated BPTT: the hidden state entering steps
+    k, 2k, ... is detached (same numbers, history cut), so no gradient crosses from one
+    chunk of k steps into an earlier one. ``h0`` enters step 0, not a chunk boundary, so
+    it keeps the gradient of the first chunk; pass ``h.detach()`` values to cut it too.
+    The returned ``hs`` are the cell's outputs themselves, not the detached copies, so
+    after ``backward()`` each holds dL/dh_t (see ``hidden_grad_norms``).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nhidden: int,
+        activation: str = "tanh",
+        rng: Optional[random.Random] = None,
+    ) -> None:
+        self.cell = RNNCell(nin, nhidden, activation, rng)
+
+    @property
+    def nin(self) -> int:
+        return self.cell.nin
+
+    @property
+    def nhidden(self) -> int:
+        return self.cell.nhidden
+
+    @property
+    def activation(self) -> str:
+        return self.cell.activation
+
+    def __call__(
+        self,
+        xs: Sequence[Vector],
+        h0: Optional[Vector] = None,
+        truncate: Optional[int] = None,
+    ) -> tuple[list[list[Value]], list[Value]]:
+        """Run the cell over ``xs``; returns ``(hs, h)`` (see the class docstring)."""
+        nin, nhidden = self.cell.nin, self.cell.nhidden
+        if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+            raise ValueError(
+                f"RNN: xs must be a list of input vectors (each {nin} Values or numbers), "
+                f"got {type(xs).__name__}"
+            )
+        if not xs:
+            raise ValueError(
+                f"RNN: xs is empty; pass a list of at least one input vector of length {nin}"
+            )
+        if truncate is not None and (type(truncate) is not int or truncate < 1):
+            raise ValueError(
+                f"RNN: truncate must be None or a positive int (steps per chunk), "
+                f"got {truncate!r}"
+            )
+        # Check every step before building anything, so a bad sequence makes no graph.
+        for t, x in enumerate(xs):
+            n = _length(f"RNN: xs[{t}] (step {t})", x, nin)
+            if n != nin:
+                raise ValueError(
+                    f"RNN: xs[{t}] (step {t}) has length {n}, expected nin={nin}"
+                )
+        if h0 is None:
+            h = [Value(0.0) for _ in range(nhidden)]
+        else:
+            n = _length("RNN: h0", h0, nhidden)
+            if n != nhidden:
+                raise ValueError(f"RNN: h0 has length {n}, expected nhidden={nhidden}")
+            h = _as_values(h0)
+
+        step = self.cell._step
+        hs = []
+        for t, x in enumerate(xs):
+            if truncate is not None and t and t % truncate == 0:
+                h = [v.detach() for v in h]  # chunk boundary: same numbers, no history
+            h = step(_as_values(x), h)
+            hs.append(h)
+        return hs, h
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"
+
+
+def hidden_grad_norms(hs: Sequence[Sequence[Value]]) -> list[float]:
+    """[||dL/dh_t|| for each step t]: the L2 norm of each hidden state's gradients.
+
+    Call it after ``loss.backward()`` on the ``hs`` an ``RNN`` returned: each hidden Value
+    then holds dL/dh_t (gradients accumulate, so zero them between backward passes).
+    With a loss on the last step only, dL/dh_{t-1} = dL/dh_t diag(act') W_hh^T, so the
+    norms shrink going back in time when W_hh is small and grow when it is large.
+    """
+    norms = []
+    for t, h in enumerate(hs):
+        if isinstance(h, Value) or not isinstance(h, Sequence):
+            raise ValueError(
+                f"hidden_grad_norms: hs[{t}] is {h!r}, not a list of Values; pass the hs "
+                "an RNN returned"
+            )
+        norms.append(math.hypot(*[v.grad for v in h]))
+    return norms
