@@ -60,14 +60,17 @@ def topological_order(root: "Value") -> list:
 
 def backward(root: "Value") -> None:
     """Add d(root)/d(node) into ``node.grad`` for every node in ``root``'s graph."""
-    earlier = _count_uses_in_place(root)
-    root.grad += 1.0
+    earlier: list = []
     try:
+        _count_uses_in_place(root, earlier)
+        root.grad += 1.0
         if special_blocks_open[0] and _mode.anomaly:
             _sweep_checked(root)
         else:
             _sweep(root)
     except BaseException:
+        # An error, or Ctrl-C, part-way: leave no counter set, or every later
+        # backward() through these nodes would be silently wrong.
         _reset_counters(root)
         raise
     finally:
@@ -81,15 +84,15 @@ def backward(root: "Value") -> None:
 # cost more than the work itself.
 
 
-def _count_uses_in_place(root: "Value") -> list:
+def _count_uses_in_place(root: "Value", earlier: list) -> None:
     """Pass 1: count each interior node's uses in the graph, in its own ``_pending`` slot.
 
     A slot is much cheaper than a dict keyed by node, and leaves (parameters, inputs)
     need no count at all: they have no rule to run. Interior nodes may still hold
     gradient from an earlier backward(); the sweep must send back only this call's
-    gradient, so those are set to 0 here and returned, to be added back at the end.
+    gradient, so those are set to 0 here and listed in ``earlier``, to be added back at
+    the end.
     """
-    earlier = []
     if root._parents and root.grad:
         earlier.append((root, root.grad))
         root.grad = 0.0
@@ -118,7 +121,6 @@ def _count_uses_in_place(root: "Value") -> list:
         if node.grad:
             earlier.append((node, node.grad))
             node.grad = 0.0
-    return earlier
 
 
 def _sweep(root: "Value") -> None:

@@ -73,12 +73,13 @@ class _SetGradEnabled:
         return wrapper  # type: ignore[return-value]
 
 
-def no_grad() -> _SetGradEnabled:
+def no_grad(function: Optional[F] = None) -> Any:
     """Stop recording in this thread: results are leaves, as if made by ``Value(x)``.
 
-    Use as ``with no_grad(): ...`` or as a decorator ``@no_grad()``.
+    Use as ``with no_grad(): ...`` or as a decorator, ``@no_grad()`` or ``@no_grad``.
     """
-    return _SetGradEnabled(False)
+    switch = _SetGradEnabled(False)
+    return switch if function is None else switch(function)
 
 
 def enable_grad() -> _SetGradEnabled:

@@ -106,10 +106,13 @@ def _as_float(data: object, where: str) -> float:
     if kind is float:
         return data  # type: ignore[return-value]
     if kind is bool or not isinstance(data, Real):
-        raise TypeError(
-            f"{where} needs an int or float, got {kind.__name__}: {data!r}"
-        )
-    return float(data)
+        raise TypeError(f"{where} needs an int or float, got {kind.__name__}: {data!r}")
+    try:
+        return float(data)
+    except OverflowError:
+        digits = len(str(abs(int(data))))
+        message = f"{where}: an int of {digits} digits is too large for a float"
+        raise OverflowError(message) from None
 
 
 def _fmt(x: float) -> str:
