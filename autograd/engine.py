@@ -1,13 +1,14 @@
 """The backward sweep: order the graph, then apply the chain rule from the output down.
 
-Both walks use explicit stacks, never recursion, so a graph may be millions of nodes
-deep. The order is deterministic: it depends only on the graph and on each node's
+Every walk uses an explicit stack, never recursion, so a graph may be millions of nodes
+deep, and every order is deterministic: it depends only on the graph and on each node's
 parents order, never on memory addresses.
 
-Ordering is Kahn's algorithm read backwards (as in HIPS/autograd): first count, for
-every node, how many times it is used as an operand inside the graph; then start from
-the output and release a node once every one of its uses has sent its gradient back.
-A released node's gradient is complete, so its rule can run at once.
+``backward()`` lists the interior nodes in depth-first postorder (each after all of its
+parents), then runs their rules in reverse: every node before its operands, so a node's
+gradient is complete by the time its rule sends it on. ``topological_order()`` (used by
+drawing and ``grad``) is Kahn's algorithm read backwards, as in HIPS/autograd: count each
+node's uses, then release a node once all its uses are done.
 """
 
 from __future__ import annotations
@@ -62,15 +63,19 @@ def backward(root: "Value") -> None:
     """Add d(root)/d(node) into ``node.grad`` for every node in ``root``'s graph."""
     earlier: list = []
     try:
-        _count_uses_in_place(root, earlier)
+        order = _interior_postorder(root, earlier)
         root.grad += 1.0
         if special_blocks_open[0] and _mode.anomaly:
-            _sweep_checked(root)
+            _sweep_checked(order)
         else:
-            _sweep(root)
+            # Consumers before their operands: each node's gradient is complete when its
+            # rule runs. The marks go back to 0 on the way.
+            for node in reversed(order):
+                node._pending = 0
+                node._op.backward(node)
     except BaseException:
-        # An error, or Ctrl-C, part-way: leave no counter set, or every later
-        # backward() through these nodes would be silently wrong.
+        # An error, or Ctrl-C, part-way: leave no mark set, or every later backward()
+        # through these nodes would be silently wrong.
         _reset_counters(root)
         raise
     finally:
@@ -78,98 +83,61 @@ def backward(root: "Value") -> None:
             node.grad += grad
 
 
-# The two passes below are the hot loops of every training step. Each handles the
-# one-parent case (``_parents`` holds the parent itself) and the tuple case separately,
-# with the per-parent work written out in both, because a helper call per edge would
-# cost more than the work itself.
+def _interior_postorder(root: "Value", earlier: list) -> list:
+    """Every interior node of the graph, each after all of its interior parents.
 
+    An iterative depth-first walk: a node is listed once all its parents are, so the
+    list read backwards puts every node before its operands. Leaves (parameters,
+    inputs) have no rule to run and are not listed. The walk keeps its marks in each
+    node's ``_pending`` slot, much cheaper than a set keyed by node.
 
-def _count_uses_in_place(root: "Value", earlier: list) -> None:
-    """Pass 1: count each interior node's uses in the graph, in its own ``_pending`` slot.
-
-    A slot is much cheaper than a dict keyed by node, and leaves (parameters, inputs)
-    need no count at all: they have no rule to run. Interior nodes may still hold
-    gradient from an earlier backward(); the sweep must send back only this call's
-    gradient, so those are set to 0 here and listed in ``earlier``, to be added back at
-    the end.
+    Interior nodes may still hold gradient from an earlier backward(); the sweep must
+    send back only this call's gradient, so those are set to 0 here and listed in
+    ``earlier``, to be added back at the end.
     """
-    if root._parents and root.grad:
-        earlier.append((root, root.grad))
-        root.grad = 0.0
-    fresh = []  # nodes seen for the first time; checked for earlier gradient below
+    order: list = []
+    if not root._parents:
+        return order
+    emit = order.append
     stack = [root]
-    pop = stack.pop
     push = stack.append
-    see = fresh.append
+    pop = stack.pop
+    # The one-parent case (``_parents`` holds the parent itself) and the tuple case are
+    # written out separately: this is the hot loop of every training step.
     while stack:
-        parents = pop()._parents
-        if type(parents) is tuple:
-            for parent in parents:
-                if parent._parents:  # leaves have no rule to wait for: not counted
-                    uses = parent._pending
-                    parent._pending = uses + 1
-                    if not uses:
-                        push(parent)
-                        see(parent)
-        elif parents._parents:
-            uses = parents._pending
-            parents._pending = uses + 1
-            if not uses:
-                push(parents)
-                see(parents)
-    for node in fresh:
-        if node.grad:
-            earlier.append((node, node.grad))
-            node.grad = 0.0
-
-
-def _sweep(root: "Value") -> None:
-    """Pass 2: release a node once all its uses have sent their gradient back.
-
-    A released node's gradient is complete, so its rule runs at once. Every counter
-    is back to 0 at the end.
-    """
-    ready = [root]
-    pop = ready.pop
-    push = ready.append
-    while ready:
-        node = pop()
-        parents = node._parents
-        if type(parents) is tuple:
-            if parents:
-                node._op.backward(node)
+        node = stack[-1]
+        mark = node._pending  # 0 new, 1 open (parents pushed), 2 listed
+        if not mark:
+            node._pending = 1
+            parents = node._parents
+            if type(parents) is tuple:
                 for parent in parents:
-                    if parent._parents:
-                        uses = parent._pending - 1
-                        parent._pending = uses
-                        if not uses:
-                            push(parent)
+                    if parent._parents and not parent._pending:
+                        push(parent)
+            elif parents._parents and not parents._pending:
+                push(parents)
         else:
-            node._op.backward(node)
-            if parents._parents:
-                uses = parents._pending - 1
-                parents._pending = uses
-                if not uses:
-                    push(parents)
+            pop()
+            if mark == 1:  # every parent above it on the stack is listed now
+                node._pending = 2
+                emit(node)
+                if node.grad:
+                    earlier.append((node, node.grad))
+                    node.grad = 0.0
+    return order
 
 
-def _sweep_checked(root: "Value") -> None:
-    """``_sweep`` with every new gradient checked (anomaly mode)."""
+def _sweep_checked(order: list) -> None:
+    """The sweep with every new gradient checked (anomaly mode)."""
+    root = order[-1]
     if not math.isfinite(root.grad):
         raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
-    ready = [root]
-    while ready:
-        node = ready.pop()
+    for node in reversed(order):
+        node._pending = 0
         parents = _parents_of(node)
-        if parents:
-            grads_before = [parent.grad for parent in parents]
-            node._op.backward(node)
-            check_rule(node, grads_before)
-            for parent in parents:
-                if parent._parents:
-                    parent._pending -= 1
-                    if not parent._pending:
-                        ready.append(parent)
+        grads_before = [parent.grad for parent in parents]
+        node._op.backward(node)
+        check_rule(node, grads_before)
 
 
 def _reset_counters(root: "Value") -> None:
