@@ -8,7 +8,7 @@ stand among the operands; only Values become parents (in call order, duplicates 
 from __future__ import annotations
 
 import builtins
-from operator import attrgetter, mul
+from operator import mul
 from typing import Iterable, Optional, Sequence
 
 from .value import Op, Operand, Value, _constant, _node
@@ -64,22 +64,25 @@ SUM_CONSTANT = Op("sum", _sum_backward, _sum_vjp, "sum + {}")
 # -- dot ------------------------------------------------------------------------------------
 
 
-_data = attrgetter("data")  # map(_data, values) reads .data without a Python-level loop
-
-# How an operand list is made up, found in one C-speed pass over its types.
+# How an operand list is made up: VALUES (every item a Value), NUMBERS or MIXED.
 VALUES, NUMBERS, MIXED = "values", "numbers", "mixed"
 _PLAIN_NUMBERS = frozenset((float, int))
 
 
-def _classify(seq: Sequence[object], where: str) -> tuple[str, Sequence]:
-    """(VALUES, seq), (NUMBERS, numbers) or (MIXED, list), validating every item."""
+def _operands(seq: Sequence[object], where: str) -> tuple[str, Sequence, Optional[list]]:
+    """(kind, items, data): the data of every item when all are Values, else None.
+
+    The common case, all Values, is recognised while reading their data in one pass;
+    anything else is checked item by item and numbers are validated.
+    """
+    data = [v.data for v in seq if type(v) is Value]
+    if data and len(data) == len(seq):
+        return VALUES, seq, data
     kinds = set(map(type, seq))
-    if len(kinds) == 1 and Value in kinds:
-        return VALUES, seq
     if kinds <= _PLAIN_NUMBERS:
-        return NUMBERS, seq
+        return NUMBERS, seq, None
     checked = [x if type(x) is Value else _number(x, f"{where}[{i}]") for i, x in enumerate(seq)]
-    return (MIXED if Value in kinds else NUMBERS), checked
+    return (MIXED if Value in kinds else NUMBERS), checked, None
 
 
 def dot(
@@ -93,9 +96,7 @@ def dot(
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: ws has {n} entries but xs has {len(xs)}; they must match")
-    w_kind, ws = _classify(ws, "dot: ws")
-    x_kind, xs = _classify(xs, "dot: xs")
-    return _dot_node(w_kind, ws, x_kind, xs, None, bias)
+    return _dot_node(_operands(ws, "dot: ws"), _operands(xs, "dot: xs"), bias)
 
 
 def matvec(
@@ -113,22 +114,21 @@ def matvec(
     elif len(biases) != len(rows):
         raise ValueError(f"matvec: {len(rows)} rows but {len(biases)} biases; they must match")
     n = len(xs)
-    x_kind, xs = _classify(xs, "matvec: xs")
+    x_kind, xs, x_data = _operands(xs, "matvec: xs")
     if x_kind is NUMBERS:
         xs = tuple(xs)  # one snapshot shared by every row's node
-    x_data = list(map(_data, xs)) if x_kind is VALUES else None
+    x_operands = (x_kind, xs, x_data)
     out = []
     for j, (row, bias) in enumerate(zip(rows, biases)):
         if len(row) != n:
             raise ValueError(f"matvec: rows[{j}] has {len(row)} entries but xs has {n}")
-        w_kind, row = _classify(row, f"matvec: rows[{j}]")
-        out.append(_dot_node(w_kind, row, x_kind, xs, x_data, bias))
+        out.append(_dot_node(_operands(row, f"matvec: rows[{j}]"), x_operands, bias))
     return out
 
 
-def _dot_node(
-    w_kind: str, ws: Sequence, x_kind: str, xs: Sequence, x_data: Optional[list], bias: object
-) -> Value:
+def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
+    w_kind, ws, w_data = w_operands
+    x_kind, xs, x_data = x_operands
     if bias is None:
         extra: tuple = ()
         offset = 0.0
@@ -141,17 +141,13 @@ def _dot_node(
 
     if w_kind is VALUES and x_kind is VALUES:
         # A hidden layer: parents = (w_1..w_n, x_1..x_n[, bias]); _saved = n.
-        if x_data is None:
-            x_data = list(map(_data, xs))
-        data = builtins.sum(map(mul, map(_data, ws), x_data))
+        data = builtins.sum(map(mul, w_data, x_data))
         return _node(data + offset, (*ws, *xs, *extra), DOT, len(ws))
     if w_kind is VALUES and x_kind is NUMBERS:
         # A first layer: parents = (w_1..w_n[, bias]); _saved = the input numbers.
-        data = builtins.sum(map(mul, map(_data, ws), xs))
+        data = builtins.sum(map(mul, w_data, xs))
         return _node(data + offset, (*ws, *extra), DOT_NUMBERS, tuple(xs))
     if w_kind is NUMBERS and x_kind is VALUES:
-        if x_data is None:
-            x_data = list(map(_data, xs))
         data = builtins.sum(map(mul, ws, x_data))
         return _node(data + offset, (*xs, *extra), DOT_NUMBERS, tuple(ws))
     if w_kind is NUMBERS and x_kind is NUMBERS:
