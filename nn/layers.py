@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import random
-from operator import attrgetter, mul
-from typing import Callable, Optional, Sequence, Union
+from operator import mul
+from typing import Any, Callable, Optional, Sequence, Union
 
 import autograd
 from autograd import Value
@@ -37,7 +37,6 @@ ACTIVATIONS: dict[str, Optional[Callable[[Value], Value]]] = {
 _dot = autograd.dot
 _matvec = autograd.matvec
 _recording = autograd.is_grad_enabled
-_data = attrgetter("data")
 
 
 # The same activations on plain floats, for inference under no_grad. Each computes
@@ -162,6 +161,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng, init, fan_out=nout) for _ in range(nout)]
         # The forward pass reads these lists directly: no per-call lookups.
         self._rows = [n.w for n in self.neurons]
+        self._flat_weights = [w for row in self._rows for w in row]
         self._biases = [n.b for n in self.neurons]
         self._float_act = FLOAT_ACTIVATIONS[activation]
 
@@ -176,15 +176,27 @@ class Layer(Module):
         act = self._act
         return outs if act is None else list(map(act, outs))
 
-    def forward_floats(self, x: Sequence[float]) -> list[float]:
+    def read_floats(self) -> tuple[list[float], list[float]]:
+        """A snapshot of the weights (row after row, flat) and biases as floats."""
+        return [w.data for w in self._flat_weights], [b.data for b in self._biases]
+
+    def forward_floats(
+        self, x: Sequence[float], snapshot: Optional[tuple[list, list]] = None
+    ) -> list[float]:
         """The layer on plain floats: what the dot and activation nodes would hold.
 
         Used for inference under ``no_grad``, where no node would be recorded anyway:
         the same arithmetic in the same order, without building a Value per neuron.
+        ``snapshot`` (from ``read_floats``) saves re-reading the weights for every row of
+        a batch.
         """
+        n = self.nin
+        weights, biases = snapshot if snapshot is not None else self.read_floats()
+        # Neuron j is the slice weights[j*n : (j+1)*n]: the same products, summed in
+        # the same order as its dot node.
         out = [
-            sum(map(mul, map(_data, row), x)) + b.data
-            for row, b in zip(self._rows, self._biases)
+            sum(map(mul, weights[start : start + n], x)) + b
+            for start, b in zip(range(0, len(weights), n), biases)
         ]
         act = self._float_act
         return out if act is None else list(map(act, out))
@@ -231,20 +243,35 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Input) -> Union[Value, list[Value]]:
-        """The network's output for one input vector ``x`` of length ``nin``."""
+    def __call__(self, x: Union[Input, Sequence[Input]]) -> Any:
+        """The network's output for one input vector ``x`` of length ``nin``.
+
+        ``x`` may also be a batch, a list of input vectors: the result is then the list
+        of their outputs. Under ``no_grad`` a batch reads every weight once for all rows.
+        """
+        if isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple)):
+            return self._batch(x)
         if not _recording():
-            # Inference: plain floats from layer to layer, Values only at the end.
-            if not _has_length(x, self.nin):
-                _check_input("MLP", self.nin, x)
-            numbers = _as_floats("MLP", x)
-            for layer in self.layers:
-                numbers = layer.forward_floats(numbers)
-            out = [Value(v) for v in numbers]
-            return out[0] if len(out) == 1 else out
+            return self._infer(x, [layer.read_floats() for layer in self.layers])
         for layer in self.layers:
             x = layer(x)
         return x[0] if len(x) == 1 else x  # type: ignore[return-value]
+
+    def _batch(self, rows: Sequence[Input]) -> list:
+        if _recording():
+            return [self(row) for row in rows]
+        snapshots = [layer.read_floats() for layer in self.layers]
+        return [self._infer(row, snapshots) for row in rows]
+
+    def _infer(self, x: Input, snapshots: list) -> Union[Value, list[Value]]:
+        # Inference: plain floats from layer to layer, Values only at the end.
+        if not _has_length(x, self.nin):
+            _check_input("MLP", self.nin, x)
+        numbers = _as_floats("MLP", x)
+        for layer, snapshot in zip(self.layers, snapshots):
+            numbers = layer.forward_floats(numbers, snapshot)
+        out = [Value(v) for v in numbers]
+        return out[0] if len(out) == 1 else out
 
     def extra_repr(self) -> str:
         return (

@@ -60,3 +60,23 @@ def test_inference_reads_current_weights_after_an_update():
         after = model([1.0, 1.0]).data
     assert after == pytest.approx(before + 1.0)
     assert autograd.is_grad_enabled()
+
+
+def test_a_batch_gives_the_outputs_of_its_rows_in_both_modes():
+    model = nn.MLP(2, [4, 4, 2], rng=random.Random(3))
+    X = [[0.5, -1.0], [2.0, 0.25], [Value(1.5), 3]]
+    one_by_one = [[v.data for v in model(x)] for x in X]
+    recorded = model(X)
+    assert [[v.data for v in out] for out in recorded] == one_by_one
+    assert all(v.parents for out in recorded for v in out)  # real graphs
+    with no_grad():
+        inferred = model(X)
+    assert [[v.data for v in out] for out in inferred] == one_by_one
+    assert all(v.parents == () for out in inferred for v in out)
+
+
+def test_a_batch_checks_every_row():
+    model = nn.MLP(2, [3, 1], rng=random.Random(0))
+    with no_grad():
+        with pytest.raises(ValueError, match="expects 2 inputs, got 1"):
+            model([[1.0, 2.0], [1.0]])
