@@ -122,6 +122,18 @@ def matvec(
     for j, (row, bias) in enumerate(zip(rows, biases)):
         if len(row) != n:
             raise ValueError(f"matvec: rows[{j}] has {len(row)} entries but xs has {n}")
+        # The layer cases, written out: a row of Values and a Value bias, applied to
+        # Values (a hidden layer) or to numbers (a first layer).
+        w_data = [w.data for w in row if type(w) is Value]
+        if type(bias) is Value and n and len(w_data) == n:
+            if x_data is not None:
+                data = builtins.sum(map(mul, w_data, x_data)) + bias.data
+                out.append(_node(data, (*row, *xs, bias), DOT, n))
+                continue
+            if x_kind is NUMBERS:
+                data = builtins.sum(map(mul, w_data, xs)) + bias.data
+                out.append(_node(data, (*row, bias), DOT_NUMBERS, xs))
+                continue
         out.append(_dot_node(_operands(row, f"matvec: rows[{j}]"), x_operands, bias))
     return out
 
@@ -171,7 +183,7 @@ def _dot_backward(node: Value) -> None:
     g = node.grad
     parents = node._parents
     n = node._saved
-    for w, x in zip(parents[:n], parents[n : 2 * n]):
+    for w, x in zip(parents, parents[n : 2 * n]):  # zip stops after the n weights
         w.grad += g * x.data
         x.grad += g * w.data
     if len(parents) > 2 * n:

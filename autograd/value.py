@@ -574,7 +574,18 @@ class Value:
     def relu(self) -> "Value":
         """max(a, 0).   d/da = 1 for a > 0, else 0 (0 at a == 0).   NaN stays NaN."""
         x = self.data
-        return _node(x if x > 0.0 or x != x else 0.0, self, RELU)
+        out = _new(Value)  # _node, inlined: a ReLU follows every hidden neuron
+        out.data = x if x > 0.0 or x != x else 0.0
+        out.grad = 0.0
+        out.label = ""
+        out._pending = 0
+        if special_blocks_open[0]:
+            _attach_history_slowly(out, self, RELU, None)
+        else:
+            out._parents = self
+            out._op = RELU
+            out._saved = None
+        return out
 
     @staticmethod
     def _relu_slope(x: float) -> float:
