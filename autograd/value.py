@@ -244,9 +244,9 @@ class Value:
 
     def __add__(self, other: Operand) -> "Value":
         """a + b.   d/da = 1, d/db = 1."""
-        if type(other) is Value:
-            return _node(self.data + other.data, (self, other), ADD)
         kind = type(other)
+        if kind is Value:
+            return _node(self.data + other.data, (self, other), ADD)
         c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
@@ -288,9 +288,9 @@ class Value:
 
     def __sub__(self, other: Operand) -> "Value":
         """a - b.   d/da = 1, d/db = -1."""
-        if type(other) is Value:
-            return _node(self.data - other.data, (self, other), SUB)
         kind = type(other)
+        if kind is Value:
+            return _node(self.data - other.data, (self, other), SUB)
         c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
@@ -334,9 +334,9 @@ class Value:
 
     def __mul__(self, other: Operand) -> "Value":
         """a * b.   d/da = b, d/db = a."""
-        if type(other) is Value:
-            return _node(self.data * other.data, (self, other), MUL)
         kind = type(other)
+        if kind is Value:
+            return _node(self.data * other.data, (self, other), MUL)
         c = other if kind is float or kind is int else _constant(other)
         if c is None:
             return NotImplemented
