@@ -103,8 +103,13 @@ def _interior_postorder(root: "Value", earlier: list) -> list:
     push = stack.append
     pop = stack.pop
     # The one-parent case (``_parents`` holds the parent itself) and the tuple case are
-    # written out separately: this is the hot loop of every training step.
-    while stack:
+    # written out separately: this is the hot loop of every training step. It is a
+    # ``while True`` loop because CPython 3.11 specialises a function's bytecode only
+    # after 8 calls or unconditional backward jumps; a ``while stack:`` loop ends in a
+    # conditional jump, so one backward() over a long chain would run unspecialised.
+    while True:
+        if not stack:
+            break
         node = stack[-1]
         mark = node._pending  # 0 new, 1 open (parents pushed), 2 listed
         if not mark:
