@@ -72,7 +72,10 @@ def backward(root: "Value") -> None:
             # rule runs. The marks go back to 0 on the way.
             for node in reversed(order):
                 node._pending = 0
-                node._op.backward(node)
+                # Two steps, not node._op.backward(node): CPython 3.11 cannot specialise
+                # a method-style call of a function stored in a slot; it can this.
+                rule = node._op.backward
+                rule(node)
     except BaseException:
         # An error, or Ctrl-C, part-way: leave no mark set, or every later backward()
         # through these nodes would be silently wrong.
