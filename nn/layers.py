@@ -176,9 +176,11 @@ class Layer(Module):
         act = self._act
         return outs if act is None else list(map(act, outs))
 
-    def read_floats(self) -> tuple[list[float], list[float]]:
-        """A snapshot of the weights (row after row, flat) and biases as floats."""
-        return [w.data for w in self._flat_weights], [b.data for b in self._biases]
+    def read_floats(self) -> tuple[list[list[float]], list[float]]:
+        """A snapshot of the weights (one list per neuron) and biases as floats."""
+        n = self.nin
+        flat = [w.data for w in self._flat_weights]  # one pass, not one per neuron
+        return [flat[i : i + n] for i in range(0, len(flat), n)], [b.data for b in self._biases]
 
     def forward_floats(
         self, x: Sequence[float], snapshot: Optional[tuple[list, list]] = None
@@ -186,19 +188,15 @@ class Layer(Module):
         """The layer on plain floats: what the dot and activation nodes would hold.
 
         Used for inference under ``no_grad``, where no node would be recorded anyway:
-        the same arithmetic in the same order, without building a Value per neuron.
-        ``snapshot`` (from ``read_floats``) saves re-reading the weights for every row of
-        a batch.
+        the same arithmetic in the same order as each dot node, without building a
+        Value per neuron. ``snapshot`` (from ``read_floats``) saves re-reading the
+        weights for every row of a batch.
         """
-        n = self.nin
-        weights, biases = snapshot if snapshot is not None else self.read_floats()
-        # Neuron j is the slice weights[j*n : (j+1)*n]: the same products, summed in
-        # the same order as its dot node.
-        out = [
-            sum(map(mul, weights[start : start + n], x)) + b
-            for start, b in zip(range(0, len(weights), n), biases)
-        ]
+        rows, biases = snapshot if snapshot is not None else self.read_floats()
+        out = [sum(map(mul, row, x)) + b for row, b in zip(rows, biases)]
         act = self._float_act
+        if act is _relu_float:  # the common case, without a call per unit
+            return [v if v > 0.0 or v != v else 0.0 for v in out]
         return out if act is None else list(map(act, out))
 
     def extra_repr(self) -> str:
