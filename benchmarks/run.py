@@ -90,6 +90,16 @@ def _run_with_deep_stack(function: Callable[[], Any]) -> Any:
     return result["value"]
 
 
+def _without_gc(function: Callable[..., float], *args: Any) -> float:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return function(*args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _repeat(function: Callable[[], float], times: int) -> float:
     samples = []
     for _ in range(times):
@@ -132,6 +142,11 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["chain_long_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
     r["chain_longest_chainrule_s"] = _repeat(
         lambda: w.chain(w.chainrule_value, config.long_chain), 1)
+    # For the record, not for the target: the same two chains with the cyclic garbage
+    # collector paused, which shows how much of any non-linearity is CPython's GC.
+    r["chain_long_no_gc_s"] = _repeat(lambda: _without_gc(w.chain, w.chainrule_value, long), 1)
+    r["chain_longest_no_gc_s"] = _repeat(
+        lambda: _without_gc(w.chain, w.chainrule_value, config.long_chain), 1)
     if peer:
         from micrograd.engine import Value as MValue
 
@@ -167,6 +182,8 @@ def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
         # time(1,000,000 steps) / time(100,000 steps), scaled to a 10x size step
         "long_chain_scaling": None if longest_per_long is None
         else longest_per_long * 10.0 / size_ratio,
+        "long_chain_scaling_gc_paused": div("chain_longest_no_gc_s", "chain_long_no_gc_s")
+        * 10.0 / size_ratio,
         "no_grad_speedup": div("forward_recording_s", "forward_no_grad_s"),
     }
 
@@ -227,7 +244,8 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "chain_speedup_vs_micrograd": f"chain ({short:,}): micrograd / chainrule per step",
         "chain_long_speedup_vs_micrograd": f"chain ({long:,}): micrograd / chainrule",
         "memory_fraction_of_micrograd": "memory per node: chainrule / micrograd",
-        "long_chain_scaling": "time(1,000,000 chain) / time(100,000 chain)",
+        "long_chain_scaling": f"time({r['chain_longest_steps']:,} chain) / time({long:,} chain)",
+        "long_chain_scaling_gc_paused": "  the same with the cyclic GC paused (for the record)",
         "no_grad_speedup": "forward: recording / no_grad",
     }
     for key, name in names.items():
