@@ -127,6 +127,8 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
 
     # (e) inference
     fresh = w.chainrule_model()
+    w.chainrule_forward(fresh, X, True)  # warm-up, untimed
+    w.chainrule_forward(fresh, X, False)
     r["forward_recording_s"] = _repeat(lambda: w.chainrule_forward(fresh, X, True),
                                        config.inference_repeats)
     r["forward_no_grad_s"] = _repeat(lambda: w.chainrule_forward(fresh, X, False),
@@ -138,6 +140,7 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["chain_short_steps"] = short
     r["chain_long_steps"] = long
     r["chain_longest_steps"] = config.long_chain
+    w.chain(w.chainrule_value, short)  # warm-up, untimed
     r["chain_short_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, short), short_reps)
     r["chain_long_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
     r["chain_longest_chainrule_s"] = _repeat(
@@ -150,6 +153,7 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     if peer:
         from micrograd.engine import Value as MValue
 
+        _run_with_deep_stack(lambda: w.chain(MValue, short))  # warm-up, untimed
         r["chain_short_micrograd_s"] = _run_with_deep_stack(
             lambda: _repeat(lambda: w.chain(MValue, short), short_reps))
         r["chain_long_micrograd_s"] = _run_with_deep_stack(

@@ -89,10 +89,16 @@ def floor_mlp_step(model: FloatMLP, X: list, y: list, k: int) -> float:
     return model.step(X, y, learning_rate(k))[0]
 
 
+WARMUP_STEPS = 2  # untimed, for every system alike: caches and specialised bytecode
+
+
 def time_steps(step: Callable[[Any, list, list, int], float], model: Any, X: list,
                y: list, steps: int) -> list[float]:
+    """Seconds for each of ``steps`` training steps, after ``WARMUP_STEPS`` untimed ones."""
+    for k in range(WARMUP_STEPS):
+        step(model, X, y, k)
     times = []
-    for k in range(steps):
+    for k in range(WARMUP_STEPS, WARMUP_STEPS + steps):
         start = time.perf_counter()
         step(model, X, y, k)
         times.append(time.perf_counter() - start)
@@ -118,7 +124,10 @@ def chainrule_forward(model: nn.MLP, X: list, record: bool) -> float:
 
 
 def chain(value_type: Callable[[float], Any], steps: int) -> float:
-    """Build y = y * 0.999 + 0.001 ``steps`` times, backward, drop: seconds."""
+    """Build y = y * 0.999 + 0.001 ``steps`` times, backward, drop: seconds.
+
+    The harness runs it once untimed first (as for every workload and every system).
+    """
     start = time.perf_counter()
     x = value_type(0.5)
     y = x
