@@ -82,6 +82,10 @@ class Drawing(graphviz.Digraph):
     ``GraphvizNotFoundError``, and a notebook then shows that message as text.
     """
 
+    def __repr__(self) -> str:
+        # No memory address: a notebook's saved output stays the same run after run.
+        return f"<Drawing: {len(self.body)} DOT statements; .source for the text>"
+
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
         with _explain_missing_graphviz():
             return super().pipe(*args, **kwargs)

@@ -430,3 +430,9 @@ def test_save_graph_stops_graphviz_after_the_timeout_and_writes_nothing(tmp_path
         save_graph(y, tmp_path / "g.svg", timeout=0.5)
     assert time.perf_counter() - start < 5
     assert list(tmp_path.iterdir()) == []
+
+
+def test_drawing_repr_has_no_memory_address_so_saved_notebooks_stay_stable():
+    x = Value(1.5, label="x")
+    first, second = repr(draw(x * 2)), repr(draw(x * 2))
+    assert first == second and "0x" not in first
