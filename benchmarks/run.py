@@ -204,10 +204,20 @@ def _fmt_ratio(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
 
+def _processor() -> str:
+    try:  # Linux names the CPU here; platform.processor() is often empty there
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
 def machine() -> str:
     return (f"Python {platform.python_version()} ({platform.python_implementation()}), "
-            f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"{platform.processor() or 'unknown processor'}")
+            f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {_processor()}")
 
 
 def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
