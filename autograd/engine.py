@@ -118,12 +118,18 @@ def _interior_postorder(root: "Value", earlier: list) -> list:
         if not mark:
             node._pending = 1
             parents = node._parents
-            if type(parents) is tuple:
+            # Open a run of one-parent nodes (a chain) straight away, without a trip
+            # round the loop for each; stop at a tuple of parents and push those.
+            while type(parents) is not tuple:
+                if not parents._parents or parents._pending:
+                    break
+                parents._pending = 1
+                push(parents)
+                parents = parents._parents
+            else:
                 for parent in parents:
                     if parent._parents and not parent._pending:
                         push(parent)
-            elif parents._parents and not parents._pending:
-                push(parents)
         else:
             pop()
             if mark == 1:  # every parent above it on the stack is listed now
