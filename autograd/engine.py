@@ -14,7 +14,7 @@ node's uses, then release a node once all its uses are done.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from .anomaly import AnomalyError, check_rule
 from .grad_mode import _mode, special_blocks_open
@@ -65,17 +65,7 @@ def backward(root: "Value") -> None:
     try:
         order = _interior_postorder(root, earlier)
         root.grad += 1.0
-        if special_blocks_open[0] and _mode.anomaly:
-            _sweep_checked(order)
-        else:
-            # Consumers before their operands: each node's gradient is complete when its
-            # rule runs. The marks go back to 0 on the way.
-            for node in reversed(order):
-                node._pending = 0
-                # Two steps, not node._op.backward(node): CPython 3.11 cannot specialise
-                # a method-style call of a function stored in a slot; it can this.
-                rule = node._op.backward
-                rule(node)
+        _sweep(order)
     except BaseException:
         # An error, or Ctrl-C, part-way: leave no mark set, or every later backward()
         # through these nodes would be silently wrong.
@@ -86,7 +76,56 @@ def backward(root: "Value") -> None:
             node.grad += grad
 
 
-def _interior_postorder(root: "Value", earlier: list) -> list:
+def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
+    """d(root)/d(x) for each x in ``inputs`` as floats, leaving every ``.grad`` as it was.
+
+    One ordinary sweep: the walk also lists the leaves, every gradient in the graph is
+    set aside and zeroed, the sweep runs, the answers are read, and everything is put
+    back. An input outside the graph gets 0.0.
+    """
+    if not root._parents:
+        return [1.0 if x is root else 0.0 for x in inputs]
+    earlier: list = []
+    leaves: list = []
+    kept: list = []
+    order: list = []
+    try:
+        order = _interior_postorder(root, earlier, leaves)
+        in_graph = [x._pending == 2 for x in inputs]
+        kept = [leaf.grad for leaf in leaves]
+        for leaf in leaves:
+            leaf.grad = 0.0
+            leaf._pending = 0
+        root.grad += 1.0
+        _sweep(order)
+        return [x.grad if present else 0.0 for x, present in zip(inputs, in_graph)]
+    except BaseException:
+        _reset_counters(root)
+        raise
+    finally:
+        for node in order:
+            node.grad = 0.0
+        for node, grad in earlier:
+            node.grad = grad
+        for leaf, grad in zip(leaves, kept):
+            leaf.grad = grad
+
+
+def _sweep(order: list) -> None:
+    """Run the rules, consumers before their operands: each node's gradient is complete
+    when its rule runs. The marks go back to 0 on the way."""
+    if special_blocks_open[0] and _mode.anomaly:
+        _sweep_checked(order)
+        return
+    for node in reversed(order):
+        node._pending = 0
+        # Two steps, not node._op.backward(node): CPython 3.11 cannot specialise a
+        # method-style call of a function stored in a slot; it can this.
+        rule = node._op.backward
+        rule(node)
+
+
+def _interior_postorder(root: "Value", earlier: list, leaves: Optional[list] = None) -> list:
     """Every interior node of the graph, each after all of its interior parents.
 
     An iterative depth-first walk: a node is listed once all its parents are, so the
@@ -96,7 +135,8 @@ def _interior_postorder(root: "Value", earlier: list) -> list:
 
     Interior nodes may still hold gradient from an earlier backward(); the sweep must
     send back only this call's gradient, so those are set to 0 here and listed in
-    ``earlier``, to be added back at the end.
+    ``earlier``, to be added back at the end. Given a ``leaves`` list, the walk also
+    lists every leaf once (marking it 2), for ``gradients``.
     """
     order: list = []
     if not root._parents:
@@ -121,15 +161,24 @@ def _interior_postorder(root: "Value", earlier: list) -> list:
             # Open a run of one-parent nodes (a chain) straight away, without a trip
             # round the loop for each; stop at a tuple of parents and push those.
             while type(parents) is not tuple:
-                if not parents._parents or parents._pending:
+                if parents._pending:
+                    break
+                if not parents._parents:
+                    if leaves is not None:
+                        parents._pending = 2
+                        leaves.append(parents)
                     break
                 parents._pending = 1
                 push(parents)
                 parents = parents._parents
             else:
                 for parent in parents:
-                    if parent._parents and not parent._pending:
-                        push(parent)
+                    if parent._parents:
+                        if not parent._pending:
+                            push(parent)
+                    elif leaves is not None and not parent._pending:
+                        parent._pending = 2
+                        leaves.append(parent)
         else:
             pop()
             if mark == 1:  # every parent above it on the stack is listed now

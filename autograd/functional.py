@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from . import nary
-from .engine import backward, topological_order
+from .engine import gradients, topological_order
 from .grad_mode import enable_grad
 from .value import Value
 
@@ -49,19 +49,7 @@ def grad(
 
 
 def _grad_as_floats(output: Value, inputs: Sequence[Value]) -> list[float]:
-    # Run the ordinary sweep on zeroed gradients, read the answers, then put every
-    # gradient back exactly as it was.
-    nodes = topological_order(output)
-    in_graph = set(nodes)
-    kept = [node.grad for node in nodes]
-    for node in nodes:
-        node.grad = 0.0
-    try:
-        backward(output)
-        return [x.grad if x in in_graph else 0.0 for x in inputs]
-    finally:
-        for node, g in zip(nodes, kept):
-            node.grad = g
+    return gradients(output, inputs)
 
 
 def _grad_as_values(output: Value, inputs: Sequence[Value]) -> list[Value]:

@@ -240,3 +240,31 @@ def test_newtons_method_converges_quadratically():
         if before > 1e-7:
             assert after <= 1.0 * before**2
     assert errors[4] < 1e-12
+
+
+def test_grad_of_a_leaf_and_of_the_output_itself():
+    x = Value(2.0)
+    assert grad(x, [x, Value(1.0)]) == [1.0, 0.0]
+    y = x * 3
+    assert grad(y, [y, x]) == [1.0, 3.0]
+
+
+def test_grad_leaves_earlier_gradients_of_leaves_and_interior_nodes_exactly():
+    x, w = Value(0.5), Value(-2.0)
+    h = x * w
+    y = h.tanh() + x
+    y.backward()  # every node now holds a gradient
+    before = {id(n): n.grad for n in autograd.topological_order(y)}
+    assert grad(y, [w, h, x]) == pytest.approx([w.grad, h.grad, x.grad])
+    assert {id(n): n.grad for n in autograd.topological_order(y)} == before
+    y.backward()  # and backward still works normally afterwards: it doubles
+    assert x.grad == pytest.approx(2 * before[id(x)])
+
+
+def test_grad_matches_backward_on_a_graph_with_shared_parameters():
+    w = Value(0.7)
+    xs = [Value(float(i)) for i in range(5)]
+    y = autograd.sum([(w * x).tanh() * w for x in xs])
+    got = grad(y, [w, *xs])
+    y.backward()
+    assert got == [w.grad] + [x.grad for x in xs]
