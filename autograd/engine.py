@@ -23,17 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
 
 
-def _parents_of(node: "Value") -> tuple:
-    parents = node._parents  # a tuple, or a single parent stored bare (see value.py)
-    return parents if type(parents) is tuple else (parents,)
-
-
 def count_uses(root: "Value") -> dict:
     """Map every node reachable from ``root`` (root excluded) to its number of uses."""
     uses: dict = {}
     stack = [root]
     while stack:
-        for parent in _parents_of(stack.pop()):
+        for parent in stack.pop().parents:
             if parent in uses:
                 uses[parent] += 1
             else:
@@ -50,7 +45,7 @@ def topological_order(root: "Value") -> list:
     while ready:
         node = ready.pop()
         reverse_order.append(node)
-        for parent in _parents_of(node):
+        for parent in node.parents:
             remaining = uses[parent] - 1
             uses[parent] = remaining
             if remaining == 0:
@@ -197,7 +192,7 @@ def _sweep_checked(order: list) -> None:
         raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
     for node in reversed(order):
         node._pending = 0
-        parents = _parents_of(node)
+        parents = node.parents
         grads_before = [parent.grad for parent in parents]
         node._op.backward(node)
         check_rule(node, grads_before)
@@ -209,7 +204,7 @@ def _reset_counters(root: "Value") -> None:
     seen = {root}
     stack = [root]
     while stack:
-        for parent in _parents_of(stack.pop()):
+        for parent in stack.pop().parents:
             if parent not in seen:
                 seen.add(parent)
                 parent._pending = 0

@@ -45,10 +45,6 @@ def grad(
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
     if create_graph:
         return _grad_as_values(output, inputs)
-    return _grad_as_floats(output, inputs)
-
-
-def _grad_as_floats(output: Value, inputs: Sequence[Value]) -> list[float]:
     return gradients(output, inputs)
 
 

@@ -69,13 +69,17 @@ VALUES, NUMBERS, MIXED = "values", "numbers", "mixed"
 _PLAIN_NUMBERS = frozenset((float, int))
 
 
-def _operands(seq: Sequence[object], where: str) -> tuple[str, Sequence, Optional[list]]:
+def _operands(
+    seq: Sequence[object], where: str, data: Optional[list] = None
+) -> tuple[str, Sequence, Optional[list]]:
     """(kind, items, data): the data of every item when all are Values, else None.
 
-    The common case, all Values, is recognised while reading their data in one pass;
-    anything else is checked item by item and numbers are validated.
+    The common case, all Values, is recognised while reading their data in one pass
+    (``data``, when the caller has already made that pass); anything else is checked
+    item by item and numbers are validated.
     """
-    data = [v.data for v in seq if type(v) is Value]
+    if data is None:
+        data = [v.data for v in seq if type(v) is Value]
     if data and len(data) == len(seq):
         return VALUES, seq, data
     kinds = set(map(type, seq))
@@ -134,7 +138,8 @@ def matvec(
                 data = builtins.sum(map(mul, w_data, xs)) + bias.data
                 out.append(_node(data, (*row, bias), DOT_NUMBERS, xs))
                 continue
-        out.append(_dot_node(_operands(row, f"matvec: rows[{j}]"), x_operands, bias))
+        w_operands = _operands(row, f"matvec: rows[{j}]", w_data)
+        out.append(_dot_node(w_operands, x_operands, bias))
     return out
 
 
