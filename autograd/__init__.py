@@ -8,7 +8,7 @@
 6.0
 """
 
-from . import functional
+from . import functional, gc_policy
 from .anomaly import AnomalyError, detect_anomaly
 from .draw import draw, save_graph
 from .engine import topological_order
@@ -17,6 +17,8 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .nary import dot, matvec, sum
 from .value import Value
+
+gc_policy.find_graph_ops()  # measured here, once every op exists and before any graph
 
 __all__ = [
     "Value",

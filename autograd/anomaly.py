@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .grad_mode import _mode, count_special_block
+from .grad_mode import _mode, request_slow_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
@@ -43,7 +43,7 @@ class detect_anomaly:  # noqa: N801 (a context manager, named like PyTorch's)
         self._previous: list[tuple[bool, Any]] = []
 
     def __enter__(self) -> "detect_anomaly":
-        count_special_block(+1)
+        request_slow_path(+1)
         self._previous.append((_mode.anomaly, _mode.creation_sites))
         if not _mode.anomaly:
             _mode.creation_sites = {}
@@ -52,7 +52,7 @@ class detect_anomaly:  # noqa: N801 (a context manager, named like PyTorch's)
 
     def __exit__(self, *exc_info: object) -> None:
         _mode.anomaly, _mode.creation_sites = self._previous.pop()
-        count_special_block(-1)
+        request_slow_path(-1)
 
 
 def _user_code_site() -> str:

@@ -17,7 +17,7 @@ import math
 from typing import TYPE_CHECKING, Optional, Sequence
 
 from .anomaly import AnomalyError, check_rule
-from .grad_mode import _mode, special_blocks_open
+from .grad_mode import _mode, slow_path_requests
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
@@ -109,7 +109,7 @@ def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
 def _sweep(order: list) -> None:
     """Run the rules, consumers before their operands: each node's gradient is complete
     when its rule runs. The marks go back to 0 on the way."""
-    if special_blocks_open[0] and _mode.anomaly:
+    if slow_path_requests[0] and _mode.anomaly:
         _sweep_checked(order)
         return
     for node in reversed(order):

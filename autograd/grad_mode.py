@@ -1,7 +1,7 @@
 """Grad mode: whether operations record the graph, per thread (and anomaly mode).
 
-This is chainrule's only global state, and it is thread-local: turning recording off
-in one thread never affects another. Two switches live here:
+Grad mode is thread-local: turning recording off in one thread never affects another.
+Two switches live here:
 
 * ``enabled`` (``no_grad`` / ``enable_grad``): record the graph or make leaves;
 * ``anomaly`` (``autograd.detect_anomaly``): remember where each node was created and
@@ -26,22 +26,23 @@ class _GradMode(threading.local):
 
 _mode = _GradMode()
 
-# How many no_grad or detect_anomaly blocks are open right now, across all threads.
-# While it is 0 (nearly always) every thread records plainly, so building a node needs
-# no thread-local lookup, which would cost about as much as the node itself. It only
-# summarises the thread-local switches above; a list, so other modules read it live.
-special_blocks_open = [0]
-_count_lock = threading.Lock()
+# Why node creation must take its slow path right now, counted across all threads: one
+# for each open no_grad or detect_anomaly block, and one while the garbage-collector hook
+# of gc_policy is out (it is put back by the first node recorded). While it is 0 (nearly
+# always) every thread records plainly, so building a node needs no thread-local lookup,
+# which would cost about as much as the node itself. A list, so other modules read it live.
+slow_path_requests = [1]
+slow_path_lock = threading.Lock()
 
 
-def count_special_block(delta: int) -> None:
-    with _count_lock:
-        special_blocks_open[0] += delta
+def request_slow_path(delta: int) -> None:
+    with slow_path_lock:
+        slow_path_requests[0] += delta
 
 
 def is_grad_enabled() -> bool:
     """True when operations in this thread record the graph (the default)."""
-    return not special_blocks_open[0] or _mode.enabled
+    return not slow_path_requests[0] or _mode.enabled
 
 
 class _SetGradEnabled:
@@ -53,14 +54,14 @@ class _SetGradEnabled:
 
     def __enter__(self) -> None:
         if not self._enabled:
-            count_special_block(+1)
+            request_slow_path(+1)
         self._previous.append(_mode.enabled)
         _mode.enabled = self._enabled
 
     def __exit__(self, *exc_info: object) -> None:
         _mode.enabled = self._previous.pop()
         if not self._enabled:
-            count_special_block(-1)
+            request_slow_path(-1)
 
     def __call__(self, function: F) -> F:
         enabled = self._enabled

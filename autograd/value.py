@@ -26,9 +26,9 @@ import math
 from numbers import Real
 from typing import Callable, Optional, Union
 
-from . import engine
+from . import engine, gc_policy
 from .anomaly import remember_creation
-from .grad_mode import _mode, special_blocks_open
+from .grad_mode import _mode, slow_path_requests
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -68,7 +68,7 @@ def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value"
     out.grad = 0.0
     out.label = ""
     out._pending = 0
-    if special_blocks_open[0]:
+    if slow_path_requests[0]:
         _attach_history_slowly(out, parents, op, saved)
     else:
         out._parents = parents
@@ -78,8 +78,11 @@ def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value"
 
 
 def _attach_history_slowly(out: "Value", parents: object, op: Op, saved: object) -> None:
-    """Node creation while a no_grad or detect_anomaly block is open in some thread."""
+    """Node creation while a no_grad or detect_anomaly block is open in some thread, or
+    while the garbage-collector hook is out (see ``gc_policy``)."""
     if _mode.enabled:
+        if not gc_policy.is_watching():
+            gc_policy.start_watching()
         out._parents = parents
         out._op = op
         out._saved = saved
@@ -255,7 +258,7 @@ class Value:
         out.grad = 0.0
         out.label = ""
         out._pending = 0
-        if special_blocks_open[0]:
+        if slow_path_requests[0]:
             _attach_history_slowly(out, self, ADD_CONSTANT, c)
         else:
             out._parents = self
@@ -345,7 +348,7 @@ class Value:
         out.grad = 0.0
         out.label = ""
         out._pending = 0
-        if special_blocks_open[0]:
+        if slow_path_requests[0]:
             _attach_history_slowly(out, self, MUL_CONSTANT, c)
         else:
             out._parents = self
@@ -579,7 +582,7 @@ class Value:
         out.grad = 0.0
         out.label = ""
         out._pending = 0
-        if special_blocks_open[0]:
+        if slow_path_requests[0]:
             _attach_history_slowly(out, self, RELU, None)
         else:
             out._parents = self

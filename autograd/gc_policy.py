@@ -1,0 +1,141 @@
+"""Keep CPython's cyclic garbage collector from rescanning a large graph again and again.
+
+CPython runs a *full* collection, a visit to every container object alive, each time the
+objects that survived the young collections have grown by a quarter. While one graph grows
+to a million nodes that is a dozen full passes over it, each slower per node as the graph
+outgrows the CPU caches: building a 1,000,000-step chain took 1.7 s, 1.0 s of it in 11
+full collections (0.03 s in 2 for a 100,000-step one). They find nothing to free in it:
+graph nodes never form reference cycles (a backward rule is a shared function handed its
+node, not a closure that refers to it), so reference counting frees a dropped graph alone.
+
+So while at least ``LARGE_GRAPH`` graph nodes are alive, chainrule postpones full
+collections by raising the collector's third threshold. Young collections go on as usual,
+so short-lived cyclic garbage is still collected every few hundred allocations, and an
+explicit ``gc.collect()`` still collects everything. Once fewer than ``LARGE_GRAPH // 2``
+nodes are alive, the program's own thresholds come back, unless it has set new ones in the
+meantime, which are then left alone. ``gc.disable()`` is respected: the policy acts only
+from inside a collection, and never turns the collector on or off.
+
+It costs node creation nothing. The number of live graph nodes is the sum of the reference
+counts of the ``Op`` objects (each node holds one reference to its op), read by a
+``gc.callbacks`` hook once per collection (every 700 allocations by default; about 1 µs).
+That hook is installed only while graph nodes exist: the first node recorded while it is
+out takes node creation's existing slow path, which installs it again. Once no graph is
+alive, the interpreter is as the program left it. To turn the policy off, set
+``autograd.gc_policy.LARGE_GRAPH`` to ``math.inf``.
+
+Grad mode aside, this is chainrule's only process-wide state; it has to be, because the
+collector it manages is process-wide.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Optional
+
+from . import grad_mode
+
+LARGE_GRAPH = 100_000  # live graph nodes from which full collections wait
+_WATCH_BELOW = 1_000  # with fewer live nodes than this the hook leaves gc.callbacks
+_POSTPONED = 1_000_000_000  # a third threshold no program reaches (~7e12 allocations)
+# From 3.14 the collector is incremental, never rescans everything at once, and ignores
+# the third threshold, so there is nothing to postpone.
+_HAS_FULL_COLLECTIONS = sys.version_info < (3, 14)
+
+
+class _Policy:
+    """What the hook needs between collections (one instance).
+
+    It changes under ``grad_mode.slow_path_lock``, the lock that also guards the count of
+    slow-path requests, which the hook's coming and going changes too."""
+
+    def __init__(self) -> None:
+        self.watching = False
+        self.ops: tuple = ()  # every Op a graph node can hold
+        self.baseline = 0  # the ops' reference counts with no graph node alive
+        self.program_thresholds: Optional[tuple] = None  # set while postponing
+        self.postponing_thresholds: Optional[tuple] = None  # what we set instead
+
+
+_policy = _Policy()
+
+
+def live_graph_nodes() -> int:
+    """About how many graph nodes (Values made by an operation, not leaves) are alive.
+
+    Exact but for the few references that other code holds to an op for a moment (a
+    frame in the middle of making a node holds one or two)."""
+    getrefcount = sys.getrefcount
+    return max(0, sum(map(getrefcount, _policy.ops)) - _policy.baseline)
+
+
+def is_watching() -> bool:
+    """True while the hook is in ``gc.callbacks``."""
+    return _policy.watching
+
+
+def is_postponing() -> bool:
+    """True while full collections wait because a large graph is alive."""
+    return _policy.program_thresholds is not None
+
+
+def start_watching() -> None:
+    """Install the hook (node creation calls this while it is out)."""
+    with grad_mode.slow_path_lock:
+        if _policy.watching:
+            return
+        gc.callbacks.append(_after_collection)
+        _policy.watching = True
+        grad_mode.slow_path_requests[0] -= 1
+
+
+def find_graph_ops() -> None:
+    """Note every Op a graph node can hold, and their reference counts with no node alive.
+
+    ``autograd/__init__.py`` calls this once, when all ops exist and no graph can yet."""
+    from . import nary, value  # here, not at the top: both modules import this one
+
+    _policy.ops = tuple(op for module in (value, nary) for op in vars(module).values()
+                        if type(op) is value.Op and op is not value.LEAF)
+    _policy.baseline = sum(map(sys.getrefcount, _policy.ops))
+
+
+def _after_collection(phase: str, info: dict) -> None:
+    """The gc callback: postpone or resume full collections; leave when graphs are gone."""
+    if phase != "stop" or not grad_mode.slow_path_lock.acquire(blocking=False):
+        return  # another thread is changing the policy: the next collection decides
+    try:
+        live = live_graph_nodes()
+        if is_postponing():
+            if live < LARGE_GRAPH // 2:
+                _resume_full_collections()
+        elif live >= LARGE_GRAPH and _HAS_FULL_COLLECTIONS:
+            _postpone_full_collections()
+        if live < _WATCH_BELOW and not is_postponing():
+            _stop_watching()
+    finally:
+        grad_mode.slow_path_lock.release()
+
+
+def _postpone_full_collections() -> None:
+    young, middle, _old = thresholds = gc.get_threshold()
+    _policy.program_thresholds = thresholds
+    _policy.postponing_thresholds = (young, middle, _POSTPONED)
+    gc.set_threshold(*_policy.postponing_thresholds)
+
+
+def _resume_full_collections() -> None:
+    if gc.get_threshold() == _policy.postponing_thresholds:  # else the program set its own
+        gc.set_threshold(*_policy.program_thresholds)  # type: ignore[misc]
+    _policy.program_thresholds = _policy.postponing_thresholds = None
+
+
+def _stop_watching() -> None:
+    # CPython walks gc.callbacks by index while calling them: removing any hook but the
+    # last would make the hook after it miss this call. If not last, stay for now.
+    callbacks = gc.callbacks
+    if callbacks and callbacks[-1] is _after_collection:
+        callbacks.pop()
+        _policy.watching = False
+        grad_mode.slow_path_requests[0] += 1
