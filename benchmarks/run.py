@@ -146,7 +146,7 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["chain_longest_chainrule_s"] = _repeat(
         lambda: w.chain(w.chainrule_value, config.long_chain), 1)
     # For the record, not for the target: the same two chains with the cyclic garbage
-    # collector paused, which shows how much of any non-linearity is CPython's GC.
+    # collector off entirely, the engine's own scaling with no collector at all.
     r["chain_long_no_gc_s"] = _repeat(lambda: _without_gc(w.chain, w.chainrule_value, long), 1)
     r["chain_longest_no_gc_s"] = _repeat(
         lambda: _without_gc(w.chain, w.chainrule_value, config.long_chain), 1)
@@ -259,7 +259,7 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "chain_long_speedup_vs_micrograd": f"chain ({long:,}): micrograd / chainrule",
         "memory_fraction_of_micrograd": "memory per node: chainrule / micrograd",
         "long_chain_scaling": f"time({r['chain_longest_steps']:,} chain) / time({long:,} chain)",
-        "long_chain_scaling_gc_paused": "  the same with the cyclic GC paused (for the record)",
+        "long_chain_scaling_gc_paused": "  the same with the collector off (for the record)",
         "no_grad_speedup": "forward: recording / no_grad",
     }
     for key, name in names.items():
