@@ -11,8 +11,9 @@ Two switches live here:
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Generator, Optional, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +66,8 @@ class _SetGradEnabled:
 
     def __call__(self, function: F) -> F:
         enabled = self._enabled
+        if inspect.isgeneratorfunction(function):
+            return _generator_in_mode(function, enabled)  # type: ignore[return-value]
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -74,10 +77,40 @@ class _SetGradEnabled:
         return wrapper  # type: ignore[return-value]
 
 
+def _generator_in_mode(function: Callable[..., Generator], enabled: bool) -> Callable:
+    """A generator function whose body runs in the given grad mode every time it resumes,
+    while the code that drives it keeps its own mode between one item and the next."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Generator:
+        with _SetGradEnabled(enabled):
+            generator = function(*args, **kwargs)
+        resume: Callable[[], Any] = functools.partial(generator.send, None)
+        while True:
+            try:
+                with _SetGradEnabled(enabled):
+                    item = resume()
+            except StopIteration as stop:
+                return stop.value
+            try:
+                sent = yield item
+            except GeneratorExit:
+                with _SetGradEnabled(enabled):
+                    generator.close()
+                raise
+            except BaseException as error:  # thrown in by the caller: pass it on
+                resume = functools.partial(generator.throw, error)
+            else:
+                resume = functools.partial(generator.send, sent)
+
+    return wrapper
+
+
 def no_grad(function: Optional[F] = None) -> Any:
     """Stop recording in this thread: results are leaves, as if made by ``Value(x)``.
 
-    Use as ``with no_grad(): ...`` or as a decorator, ``@no_grad()`` or ``@no_grad``.
+    Use as ``with no_grad(): ...`` or as a decorator, ``@no_grad()`` or ``@no_grad``. A
+    decorated generator function runs its body without recording each time it resumes.
     """
     switch = _SetGradEnabled(False)
     return switch if function is None else switch(function)

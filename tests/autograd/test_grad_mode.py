@@ -261,3 +261,71 @@ def test_no_grad_works_as_a_bare_decorator_too():
     y = forward(Value(3.0))
     assert y.data == 6.0 and y.parents == ()
     assert is_grad_enabled()
+
+
+def test_no_grad_on_a_generator_function_covers_its_body_at_every_resume():
+    x = Value(2.0)
+
+    @no_grad()
+    def scaled(factors):
+        for factor in factors:
+            assert not is_grad_enabled()
+            yield x * factor
+
+    seen = []
+    for y in scaled([1.0, 2.0, 3.0]):
+        assert is_grad_enabled()  # the loop's own mode between items
+        seen.append((y.data, y.parents))
+        z = y * x  # recorded: the caller records
+        assert z.parents == (y, x)
+    assert seen == [(2.0, ()), (4.0, ()), (6.0, ())]
+
+
+def test_enable_grad_on_a_generator_records_inside_no_grad():
+    x = Value(3.0)
+
+    @enable_grad()
+    def squares():
+        while True:
+            yield x * x
+
+    with no_grad():
+        generator = squares()
+        y = next(generator)
+        assert y.parents == (x, x)
+        assert (y * 2).parents == ()  # the caller is still under no_grad
+        generator.close()
+
+
+def test_a_decorated_generator_passes_send_throw_close_and_its_return_value():
+    log = []
+
+    @no_grad
+    def echo():
+        try:
+            received = yield "ready"
+            while received != "stop":
+                log.append((received, is_grad_enabled()))
+                received = yield received * 2
+        except KeyError as error:
+            log.append(("caught", str(error), is_grad_enabled()))
+            yield "recovered"
+        finally:
+            log.append(("closed", is_grad_enabled()))
+        return "done"
+
+    generator = echo()
+    assert next(generator) == "ready"
+    assert generator.send(21) == 42
+    with pytest.raises(StopIteration) as stop:
+        generator.send("stop")
+    assert stop.value.value == "done"
+    assert log == [(21, False), ("closed", False)]
+
+    log.clear()
+    generator = echo()
+    next(generator)
+    assert generator.throw(KeyError("k")) == "recovered"
+    generator.close()
+    assert log == [("caught", "'k'", False), ("closed", False)]
+    assert is_grad_enabled()
