@@ -85,9 +85,10 @@ def start_watching() -> None:
     with grad_mode.slow_path_lock:
         if _policy.watching:
             return
-        gc.callbacks.append(_after_collection)
-        _policy.watching = True
+        if _after_collection not in gc.callbacks:  # never twice, even after a Ctrl-C here
+            gc.callbacks.append(_after_collection)
         grad_mode.slow_path_requests[0] -= 1
+        _policy.watching = True
 
 
 def find_graph_ops() -> None:
