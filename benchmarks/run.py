@@ -251,7 +251,6 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
     lines = [machine(), ""]
     for row in rows:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    lines += ["", "ratio                                          value     target"]
     names = {
         "mlp_speedup_vs_micrograd": "MLP step: micrograd / chainrule",
         "mlp_vs_floor": "MLP step: chainrule / hand-written floor",
@@ -262,6 +261,8 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "long_chain_scaling_gc_paused": "  the same with the collector off (for the record)",
         "no_grad_speedup": "forward: recording / no_grad",
     }
+    width = max(map(len, names.values()))
+    lines += ["", f"{'ratio':<{width}} {'value':>8}  target"]
     for key, name in names.items():
         target = TARGETS.get(key)
         verdict = ""
@@ -269,7 +270,7 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
             op, bound = target
             ok = q[key] >= bound if op == ">=" else q[key] <= bound  # type: ignore[operator]
             verdict = f"{op} {bound:g}  {'met' if ok else 'MISSED'}"
-        lines.append(f"{name:<46} {_fmt_ratio(q[key]):>8}  {verdict}")
+        lines.append(f"{name:<{width}} {_fmt_ratio(q[key]):>8}  {verdict}".rstrip())
     return "\n".join(lines)
 
 
