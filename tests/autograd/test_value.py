@@ -242,17 +242,22 @@ def test_real_numbers_other_than_int_and_float_work_as_operands():
     assert (Fraction(1, 2) * x).data == 0.5
 
 
+# Every binary operator, for the tests that must hold for each of them.
+BINARY_OPERATIONS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / b,
+    lambda a, b: a**b,
+]
+BINARY_SYMBOLS = ["+", "-", "*", "/", "**"]
+
+
 @pytest.mark.parametrize("other", ["2", None, 1j, True, [1.0]], ids=repr)
 @pytest.mark.parametrize(
     "operation",
-    [
-        lambda a, b: a + b,
-        lambda a, b: a - b,
-        lambda a, b: a * b,
-        lambda a, b: a / b,
-        lambda a, b: a**b,
-    ],
-    ids=["+", "-", "*", "/", "**"],
+    BINARY_OPERATIONS,
+    ids=BINARY_SYMBOLS,
 )
 def test_non_number_operands_raise_type_error_on_either_side(operation, other):
     with pytest.raises(TypeError):
@@ -342,14 +347,8 @@ def test_parents_and_op_are_read_only():
 
 @pytest.mark.parametrize(
     "f",
-    [
-        lambda a, b: a + b,
-        lambda a, b: a - b,
-        lambda a, b: a * b,
-        lambda a, b: a / b,
-        lambda a, b: a**b,
-    ],
-    ids=["+", "-", "*", "/", "**"],
+    BINARY_OPERATIONS,
+    ids=BINARY_SYMBOLS,
 )
 def test_parents_are_the_operands_in_call_order(f):
     a, b = Value(1.5), Value(2.5)
