@@ -8,7 +8,7 @@
 6.0
 """
 
-from . import functional, gc_policy
+from . import functional, gc_policy, ops
 from .anomaly import AnomalyError, detect_anomaly
 from .draw import draw, save_graph
 from .engine import topological_order
@@ -17,8 +17,6 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .nary import dot, matvec, sum
 from .value import Value
-
-gc_policy.find_graph_ops()  # measured here, once every op exists and before any graph
 
 __all__ = [
     "Value",
@@ -34,6 +32,7 @@ __all__ = [
     "topological_order",
     "grad",
     "functional",
+    "ops",
     "detect_anomaly",
     "AnomalyError",
     "draw",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from .grad_mode import _mode, request_slow_path
+from . import grad_mode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
@@ -40,19 +40,14 @@ class detect_anomaly:  # noqa: N801 (a context manager, named like PyTorch's)
     """
 
     def __init__(self) -> None:
-        self._previous: list[tuple[bool, Any]] = []
+        self._previous: list[tuple] = []  # a stack, so one instance can be re-entered
 
     def __enter__(self) -> "detect_anomaly":
-        request_slow_path(+1)
-        self._previous.append((_mode.anomaly, _mode.creation_sites))
-        if not _mode.anomaly:
-            _mode.creation_sites = {}
-        _mode.anomaly = True
+        self._previous.append(grad_mode.enter_anomaly_mode())
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        _mode.anomaly, _mode.creation_sites = self._previous.pop()
-        request_slow_path(-1)
+        grad_mode.exit_anomaly_mode(self._previous.pop())
 
 
 def _user_code_site() -> str:
@@ -68,7 +63,7 @@ def _user_code_site() -> str:
 
 def remember_creation(node: "Value") -> None:
     """Note where ``node`` was made (anomaly mode only; called by node creation)."""
-    _mode.creation_sites[node] = _user_code_site()
+    grad_mode.note_creation_site(node, _user_code_site())
 
 
 def _describe(node: "Value") -> str:
@@ -81,8 +76,7 @@ def check_rule(node: "Value", grads_before: Sequence[float]) -> None:
     for i, (parent, before) in enumerate(zip(node.parents, grads_before)):
         after = parent.grad
         if not math.isfinite(after) and math.isfinite(before):
-            sites = _mode.creation_sites or {}
-            where = sites.get(node)
+            where = grad_mode.creation_site(node)
             created = f"; it was created at {where}" if where else ""
             raise AnomalyError(
                 f"detect_anomaly: the backward rule of {_describe(node)} made the "

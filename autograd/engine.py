@@ -17,10 +17,17 @@ import math
 from typing import TYPE_CHECKING, Optional, Sequence
 
 from .anomaly import AnomalyError, check_rule
-from .grad_mode import _mode, slow_path_requests
+from .grad_mode import _mode, slow_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
+
+# The walk mark each node keeps in its ``_walk`` slot while ``backward()`` orders the
+# graph. Every node is UNSEEN outside a walk (new nodes start so, and the sweep puts
+# them back); UNSEEN is 0 so that the hot loop can test it as ``not mark``.
+UNSEEN = 0
+OPEN = 1  # its parents are on the stack above it
+LISTED = 2  # in the order already (or, for ``gradients``, a leaf noted once)
 
 
 def count_uses(root: "Value") -> dict:
@@ -64,7 +71,7 @@ def backward(root: "Value") -> None:
     except BaseException:
         # An error, or Ctrl-C, part-way: leave no mark set, or every later backward()
         # through these nodes would be silently wrong.
-        _reset_counters(root)
+        _clear_walk_marks(root)
         raise
     finally:
         for node, grad in earlier:
@@ -86,16 +93,16 @@ def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
     order: list = []
     try:
         order = _interior_postorder(root, earlier, leaves)
-        in_graph = [x._pending == 2 for x in inputs]
+        in_graph = [x._walk == LISTED for x in inputs]
         kept = [leaf.grad for leaf in leaves]
         for leaf in leaves:
             leaf.grad = 0.0
-            leaf._pending = 0
+            leaf._walk = UNSEEN
         root.grad += 1.0
         _sweep(order)
         return [x.grad if present else 0.0 for x, present in zip(inputs, in_graph)]
     except BaseException:
-        _reset_counters(root)
+        _clear_walk_marks(root)
         raise
     finally:
         for node in order:
@@ -108,15 +115,15 @@ def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
 
 def _sweep(order: list) -> None:
     """Run the rules, consumers before their operands: each node's gradient is complete
-    when its rule runs. The marks go back to 0 on the way."""
-    if slow_path_requests[0] and _mode.anomaly:
+    when its rule runs. The marks go back to UNSEEN on the way."""
+    if slow_path.count and _mode.anomaly:
         _sweep_checked(order)
         return
     for node in reversed(order):
-        node._pending = 0
-        # Two steps, not node._op.backward(node): CPython 3.11 cannot specialise a
-        # method-style call of a function stored in a slot; it can this.
-        rule = node._op.backward
+        node._walk = 0  # UNSEEN, as a constant: no global lookup per node
+        # hot: two steps, not node._op.float_rule(node): CPython 3.11 cannot specialise
+        # a method-style call of a function stored in a slot; it can this.
+        rule = node._op.float_rule
         rule(node)
 
 
@@ -125,13 +132,13 @@ def _interior_postorder(root: "Value", earlier: list, leaves: Optional[list] = N
 
     An iterative depth-first walk: a node is listed once all its parents are, so the
     list read backwards puts every node before its operands. Leaves (parameters,
-    inputs) have no rule to run and are not listed. The walk keeps its marks in each
-    node's ``_pending`` slot, much cheaper than a set keyed by node.
+    inputs) have no rule to run and are not listed. The walk keeps its marks (UNSEEN,
+    OPEN, LISTED) in each node's ``_walk`` slot, much cheaper than a set keyed by node.
 
     Interior nodes may still hold gradient from an earlier backward(); the sweep must
     send back only this call's gradient, so those are set to 0 here and listed in
     ``earlier``, to be added back at the end. Given a ``leaves`` list, the walk also
-    lists every leaf once (marking it 2), for ``gradients``.
+    lists every leaf once (marking it LISTED), for ``gradients``.
     """
     order: list = []
     if not root._parents:
@@ -140,6 +147,7 @@ def _interior_postorder(root: "Value", earlier: list, leaves: Optional[list] = N
     stack = [root]
     push = stack.append
     pop = stack.pop
+    opened, listed = OPEN, LISTED  # hot: locals, not a global lookup per node
     # The one-parent case (``_parents`` holds the parent itself) and the tuple case are
     # written out separately: this is the hot loop of every training step. It is a
     # ``while True`` loop because CPython 3.11 specialises a function's bytecode only
@@ -149,35 +157,35 @@ def _interior_postorder(root: "Value", earlier: list, leaves: Optional[list] = N
         if not stack:
             break
         node = stack[-1]
-        mark = node._pending  # 0 new, 1 open (parents pushed), 2 listed
-        if not mark:
-            node._pending = 1
+        mark = node._walk
+        if not mark:  # UNSEEN
+            node._walk = opened
             parents = node._parents
             # Open a run of one-parent nodes (a chain) straight away, without a trip
             # round the loop for each; stop at a tuple of parents and push those.
             while type(parents) is not tuple:
-                if parents._pending:
+                if parents._walk:
                     break
                 if not parents._parents:
                     if leaves is not None:
-                        parents._pending = 2
+                        parents._walk = listed
                         leaves.append(parents)
                     break
-                parents._pending = 1
+                parents._walk = opened
                 push(parents)
                 parents = parents._parents
             else:
                 for parent in parents:
                     if parent._parents:
-                        if not parent._pending:
+                        if not parent._walk:
                             push(parent)
-                    elif leaves is not None and not parent._pending:
-                        parent._pending = 2
+                    elif leaves is not None and not parent._walk:
+                        parent._walk = listed
                         leaves.append(parent)
         else:
             pop()
-            if mark == 1:  # every parent above it on the stack is listed now
-                node._pending = 2
+            if mark == opened:  # every parent above it on the stack is listed now
+                node._walk = listed
                 emit(node)
                 if node.grad:
                     earlier.append((node, node.grad))
@@ -191,21 +199,21 @@ def _sweep_checked(order: list) -> None:
     if not math.isfinite(root.grad):
         raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
     for node in reversed(order):
-        node._pending = 0
+        node._walk = UNSEEN
         parents = node.parents
         grads_before = [parent.grad for parent in parents]
-        node._op.backward(node)
+        node._op.float_rule(node)
         check_rule(node, grads_before)
 
 
-def _reset_counters(root: "Value") -> None:
-    # After an error mid-sweep, put every counter back to 0 so the graph stays usable.
-    root._pending = 0
+def _clear_walk_marks(root: "Value") -> None:
+    # After an error mid-walk, put every mark back to UNSEEN so the graph stays usable.
+    root._walk = UNSEEN
     seen = {root}
     stack = [root]
     while stack:
         for parent in stack.pop().parents:
             if parent not in seen:
                 seen.add(parent)
-                parent._pending = 0
+                parent._walk = UNSEEN
                 stack.append(parent)

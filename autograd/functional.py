@@ -3,7 +3,7 @@
 ``grad(output, inputs)`` returns d(output)/d(input) for each input without touching any
 ``.grad``. With ``create_graph=True`` the results are Values whose own graph can be
 differentiated again: the backward sweep is run with every rule's Value form
-(``Op.vjp``), so each step of the chain rule becomes ordinary graph nodes.
+(``Op.value_rule``), so each step of the chain rule becomes ordinary graph nodes.
 
 On top of it, a thin functional layer for functions of plain floats (in the spirit of
 HIPS/autograd and JAX): ``value_and_grad``, ``grad_of``, ``jacobian``, ``hessian`` and
@@ -65,7 +65,7 @@ def _grad_as_values(output: Value, inputs: Sequence[Value]) -> list[Value]:
             g = grads.get(node)
             if g is None or not node._parents or node not in leads_to_input:
                 continue
-            shares = node._op.vjp(node, g)
+            shares = node._op.value_rule(node, g)
             for parent, share in zip(node.parents, shares):
                 if parent in leads_to_input:
                     previous = grads.get(parent)

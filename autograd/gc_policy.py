@@ -17,8 +17,11 @@ meantime, which are then left alone. ``gc.disable()`` is respected: the policy a
 from inside a collection, and never turns the collector on or off.
 
 It costs node creation nothing. The number of live graph nodes is the sum of the reference
-counts of the ``Op`` objects (each node holds one reference to its op), read by a
-``gc.callbacks`` hook once per collection (every 700 allocations by default; about 1 µs).
+counts of the registered ``Op`` objects (each node holds one reference to its op) less
+the references that are not nodes, read by a ``gc.callbacks`` hook once per collection
+(every 700 allocations by default; about 1 µs). Those other references (the registry,
+module names) are measured for each op the first time the policy counts with it: when
+the first node is recorded, or at the first collection after a new op is registered.
 That hook is installed only while graph nodes exist: the first node recorded while it is
 out takes node creation's existing slow path, which installs it again. Once no graph is
 alive, the interpreter is as the program left it. To turn the policy off, set
@@ -34,9 +37,10 @@ import gc
 import sys
 from typing import Optional
 
-from . import grad_mode
+from . import grad_mode, ops
 
 LARGE_GRAPH = 100_000  # live graph nodes from which full collections wait
+_IN_FLIGHT = 2  # references to an op held by frames in the middle of making a node
 _WATCH_BELOW = 1_000  # with fewer live nodes than this the hook leaves gc.callbacks
 _POSTPONED = 1_000_000_000  # a third threshold no program reaches (~7e12 allocations)
 # From 3.14 the collector is incremental, never rescans everything at once, and ignores
@@ -47,13 +51,13 @@ _HAS_FULL_COLLECTIONS = sys.version_info < (3, 14)
 class _Policy:
     """What the hook needs between collections (one instance).
 
-    It changes under ``grad_mode.slow_path_lock``, the lock that also guards the count of
+    It changes under ``grad_mode.slow_path.lock``, the lock that also guards the count of
     slow-path requests, which the hook's coming and going changes too."""
 
     def __init__(self) -> None:
         self.watching = False
-        self.ops: tuple = ()  # every Op a graph node can hold
-        self.baseline = 0  # the ops' reference counts with no graph node alive
+        self.ops: tuple = ()  # the registered ops counted so far
+        self.baseline = 0  # their reference counts that are not graph nodes
         self.program_thresholds: Optional[tuple] = None  # set while postponing
         self.postponing_thresholds: Optional[tuple] = None  # what we set instead
 
@@ -65,9 +69,24 @@ def live_graph_nodes() -> int:
     """About how many graph nodes (Values made by an operation, not leaves) are alive.
 
     Exact but for the few references that other code holds to an op for a moment (a
-    frame in the middle of making a node holds one or two)."""
+    frame in the middle of making a node holds one or two), and at most two high."""
+    if len(_policy.ops) != ops.registered_count():
+        _count_new_ops()
     getrefcount = sys.getrefcount
     return max(0, sum(map(getrefcount, _policy.ops)) - _policy.baseline)
+
+
+def _count_new_ops() -> None:
+    # An op registered since the last count is measured now, before (nearly always) any
+    # node holds it; ops only ever join the registry, so the earlier ones keep their due.
+    every_op = ops.registered_ops()  # kept as _policy.ops, so its references count
+    new = list(every_op[len(_policy.ops) :])
+    # Counted as live_graph_nodes counts, less the one reference each that ``new`` holds,
+    # and less the references that the frames making a node may hold to its op right
+    # now (this runs inside node creation): the count may then read a node or two high,
+    # never low, so it never hides a node.
+    _policy.baseline += sum(map(sys.getrefcount, new)) - len(new) - _IN_FLIGHT
+    _policy.ops = every_op
 
 
 def is_watching() -> bool:
@@ -82,29 +101,21 @@ def is_postponing() -> bool:
 
 def start_watching() -> None:
     """Install the hook (node creation calls this while it is out)."""
-    with grad_mode.slow_path_lock:
+    with grad_mode.slow_path.lock:
         if _policy.watching:
             return
+        if len(_policy.ops) != ops.registered_count():
+            _count_new_ops()
         if _after_collection not in gc.callbacks:  # never twice, even after a Ctrl-C here
             gc.callbacks.append(_after_collection)
-        grad_mode.slow_path_requests[0] -= 1
+        grad_mode.request_slow_path_locked(-1)
         _policy.watching = True
-
-
-def find_graph_ops() -> None:
-    """Note every Op a graph node can hold, and their reference counts with no node alive.
-
-    ``autograd/__init__.py`` calls this once, when all ops exist and no graph can yet."""
-    from . import nary, value  # here, not at the top: both modules import this one
-
-    _policy.ops = tuple(op for module in (value, nary) for op in vars(module).values()
-                        if type(op) is value.Op and op is not value.LEAF)
-    _policy.baseline = sum(map(sys.getrefcount, _policy.ops))
 
 
 def _after_collection(phase: str, info: dict) -> None:
     """The gc callback: postpone or resume full collections; leave when graphs are gone."""
-    if phase != "stop" or not grad_mode.slow_path_lock.acquire(blocking=False):
+    lock = grad_mode.slow_path.lock
+    if phase != "stop" or not lock.acquire(blocking=False):
         return  # another thread is changing the policy: the next collection decides
     try:
         live = live_graph_nodes()
@@ -116,7 +127,7 @@ def _after_collection(phase: str, info: dict) -> None:
         if live < _WATCH_BELOW and not is_postponing():
             _stop_watching()
     finally:
-        grad_mode.slow_path_lock.release()
+        lock.release()
 
 
 def _postpone_full_collections() -> None:
@@ -139,4 +150,4 @@ def _stop_watching() -> None:
     if callbacks and callbacks[-1] is _after_collection:
         callbacks.pop()
         _policy.watching = False
-        grad_mode.slow_path_requests[0] += 1
+        grad_mode.request_slow_path_locked(+1)

@@ -1,11 +1,13 @@
 """Grad mode: whether operations record the graph, per thread (and anomaly mode).
 
 Grad mode is thread-local: turning recording off in one thread never affects another.
-Two switches live here:
+This module owns all of the recording state: nothing else writes it. Two switches,
 
 * ``enabled`` (``no_grad`` / ``enable_grad``): record the graph or make leaves;
 * ``anomaly`` (``autograd.detect_anomaly``): remember where each node was created and
-  check every gradient during backward.
+  check every gradient during backward;
+
+and the process-wide ``slow_path`` counter that tells node creation when to look at them.
 """
 
 from __future__ import annotations
@@ -27,23 +29,67 @@ class _GradMode(threading.local):
 
 _mode = _GradMode()
 
-# Why node creation must take its slow path right now, counted across all threads: one
-# for each open no_grad or detect_anomaly block, and one while the garbage-collector hook
-# of gc_policy is out (it is put back by the first node recorded). While it is 0 (nearly
-# always) every thread records plainly, so building a node needs no thread-local lookup,
-# which would cost about as much as the node itself. A list, so other modules read it live.
-slow_path_requests = [1]
-slow_path_lock = threading.Lock()
+
+class SlowPathRequests:
+    """Why node creation must take its slow path right now, counted across all threads.
+
+    One request for each open ``no_grad`` or ``detect_anomaly`` block, and one while
+    the garbage-collector hook of ``gc_policy`` is out (the first node recorded puts it
+    back). While ``count`` is 0 (nearly always) every thread records plainly, so
+    building a node needs no thread-local lookup, which would cost about as much as the
+    node itself. Only this module writes ``count``, under ``lock``.
+    """
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self) -> None:
+        self.count = 1  # the gc hook starts out
+        self.lock = threading.Lock()
+
+
+slow_path = SlowPathRequests()
 
 
 def request_slow_path(delta: int) -> None:
-    with slow_path_lock:
-        slow_path_requests[0] += delta
+    """Add ``delta`` requests (+1 when a block opens, -1 when it closes)."""
+    with slow_path.lock:
+        slow_path.count += delta
+
+
+def request_slow_path_locked(delta: int) -> None:
+    """``request_slow_path`` for a caller that already holds ``slow_path.lock``."""
+    slow_path.count += delta
+
+
+def enter_anomaly_mode() -> tuple:
+    """Turn anomaly mode on in this thread; returns what ``exit_anomaly_mode`` restores."""
+    request_slow_path(+1)
+    previous = (_mode.anomaly, _mode.creation_sites)
+    if not _mode.anomaly:
+        _mode.creation_sites = {}
+    _mode.anomaly = True
+    return previous
+
+
+def exit_anomaly_mode(previous: tuple) -> None:
+    _mode.anomaly, _mode.creation_sites = previous
+    request_slow_path(-1)
+
+
+def note_creation_site(node: object, site: str) -> None:
+    """Remember where ``node`` was made (anomaly mode only)."""
+    _mode.creation_sites[node] = site  # type: ignore[index]
+
+
+def creation_site(node: object) -> Optional[str]:
+    """Where ``node`` was made, if it was made in this thread's anomaly mode."""
+    sites = _mode.creation_sites
+    return sites.get(node) if sites else None
 
 
 def is_grad_enabled() -> bool:
     """True when operations in this thread record the graph (the default)."""
-    return not slow_path_requests[0] or _mode.enabled
+    return not slow_path.count or _mode.enabled
 
 
 class _SetGradEnabled:

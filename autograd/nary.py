@@ -11,7 +11,8 @@ import builtins
 from operator import mul
 from typing import Iterable, Optional, Sequence
 
-from .value import Op, Operand, Value, _constant, _node
+from .ops import Example, Op, register
+from .value import Operand, Value, _constant, _node
 
 __all__ = ["sum", "dot", "matvec"]
 
@@ -47,18 +48,25 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 (autograd.sum, by des
     return _node(data, tuple(parents), SUM)
 
 
-def _sum_backward(node: Value) -> None:
+def _sum_float_rule(node: Value) -> None:
     g = node.grad
     for p in node._parents:
         p.grad += g
 
 
-def _sum_vjp(node: Value, g: Value) -> tuple:
+def _sum_value_rule(node: Value, g: Value) -> tuple:
     return (g,) * len(node._parents)
 
 
-SUM = Op("sum", _sum_backward, _sum_vjp)
-SUM_CONSTANT = Op("sum", _sum_backward, _sum_vjp, "sum + {}")
+SUM = register(Op("sum", _sum_float_rule, _sum_value_rule, examples=(
+    Example(lambda a, b, c: sum([a, b, c]), 3),
+    Example(lambda a: sum([a]), 1, edges=[(1e8,)]),
+)))
+SUM_CONSTANT = register(Op(
+    "sum", _sum_float_rule, _sum_value_rule, label="sum + {}",
+    saved="the total of the number operands",
+    examples=(Example(lambda a, b: sum([a, 1.5, b]), 2),),
+))
 
 
 # -- dot ------------------------------------------------------------------------------------
@@ -183,7 +191,7 @@ def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
     )
 
 
-def _dot_backward(node: Value) -> None:
+def _dot_float_rule(node: Value) -> None:
     # parents = (w_1..w_n, x_1..x_n[, bias]); _saved = n
     g = node.grad
     parents = node._parents
@@ -195,7 +203,7 @@ def _dot_backward(node: Value) -> None:
         parents[-1].grad += g
 
 
-def _dot_vjp(node: Value, g: Value) -> tuple:
+def _dot_value_rule(node: Value, g: Value) -> tuple:
     parents = node._parents
     n = node._saved
     ws, xs = parents[:n], parents[n : 2 * n]
@@ -203,7 +211,16 @@ def _dot_vjp(node: Value, g: Value) -> tuple:
     return (*shares, *[g] * (len(parents) - 2 * n))
 
 
-def _dot_numbers_backward(node: Value) -> None:
+DOT = register(Op(
+    "dot", _dot_float_rule, _dot_value_rule, saved="n, the number of weights",
+    examples=(
+        Example(lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), 5, edges=[(1e8,) * 5]),
+        Example(lambda w1, x1: dot([w1], [x1]), 2),
+    ),
+))
+
+
+def _dot_numbers_float_rule(node: Value) -> None:
     # parents = (v_1..v_n[, bias]); _saved = the n numbers they multiply
     g = node.grad
     parents = node._parents
@@ -214,13 +231,24 @@ def _dot_numbers_backward(node: Value) -> None:
         parents[-1].grad += g
 
 
-def _dot_numbers_vjp(node: Value, g: Value) -> tuple:
+def _dot_numbers_value_rule(node: Value, g: Value) -> tuple:
     numbers = node._saved
     shares = [g * c for c in numbers]
     return (*shares, *[g] * (len(node._parents) - len(numbers)))
 
 
-def _dot_mixed_backward(node: Value) -> None:
+DOT_NUMBERS = register(Op(
+    "dot", _dot_numbers_float_rule, _dot_numbers_value_rule,
+    saved="the numbers the Value operands multiply",
+    examples=(
+        Example(lambda w1, w2, b: dot([w1, w2], [0.5, -1.5], b), 3),
+        Example(lambda x1, x2: dot([2.0, -0.25], [x1, x2]), 2),
+        Example(lambda b: dot([2.0], [3.0], b), 1),
+    ),
+))
+
+
+def _dot_mixed_float_rule(node: Value) -> None:
     g = node.grad
     ws, xs, has_bias = node._saved
     for w, x in zip(ws, xs):
@@ -234,13 +262,15 @@ def _dot_mixed_backward(node: Value) -> None:
         node._parents[-1].grad += g
 
 
-def _dot_mixed_vjp(node: Value, g: Value) -> tuple:
+def _dot_mixed_value_rule(node: Value, g: Value) -> tuple:
     ws, xs, has_bias = node._saved
     w_shares = [g * x for w, x in zip(ws, xs) if type(w) is Value]
     x_shares = [g * w for w, x in zip(ws, xs) if type(x) is Value]
     return (*w_shares, *x_shares, *[g] * has_bias)
 
 
-DOT = Op("dot", _dot_backward, _dot_vjp)
-DOT_NUMBERS = Op("dot", _dot_numbers_backward, _dot_numbers_vjp)
-DOT_MIXED = Op("dot", _dot_mixed_backward, _dot_mixed_vjp)
+DOT_MIXED = register(Op(
+    "dot", _dot_mixed_float_rule, _dot_mixed_value_rule,
+    saved="(ws, xs, has_bias): both operand lists as given, and whether a bias follows",
+    examples=(Example(lambda w1, x2, b: dot([w1, 0.7], [-0.4, x2], b), 3),),
+))

@@ -1,21 +1,17 @@
-"""The scalar ``Value``: one float, its gradient, its parents and how to differentiate it.
+"""The scalar ``Value`` and its operations: one block per op, the class at the end.
 
-Every operation computes its float result and, while grad mode is on, returns a node
-whose ``parents`` are the operand Values in call order (``a + a`` has ``(a, a)``) and
-whose ``Op`` says how to send the output's gradient back to them. An ``Op`` holds two
-rules, written next to the forward method they belong to:
+Each block holds one operation whole: its forward (which becomes a ``Value`` method),
+its float rule (the derivative that ``backward()`` uses), its Value rule (the same
+derivative as Value operations, for ``grad(..., create_graph=True)``) and the ``Op``
+entry that binds them, with how the op is drawn, what its saved slot holds and where
+the tests exercise it. ``autograd/ops.py`` explains the entries; ``class Value`` at the
+bottom binds each forward to its operator or method name.
 
-* ``backward(node)``: the float rule used by ``Value.backward()``; it adds
-  ``node.grad * d(node)/d(parent)`` into each parent's ``.grad``.
-* ``vjp(node, g)``: the same derivative written with Value operations, used by
-  ``autograd.grad(..., create_graph=True)``; it returns each parent's share of the
-  output gradient ``g`` as Values, so the result can be differentiated again.
-
-Rules receive the node as an argument instead of capturing it, so a graph holds no
-reference cycles and is freed by reference counting as soon as it is dropped.
-Constants (the ``2`` in ``x * 2``) are not wrapped in Values: they live in the node's
-``_saved`` slot, which keeps nodes small and graphs free of clutter. For the same reason
-a node with a single parent stores that parent itself in ``_parents`` rather than a
+A forward computes the float result and, while grad mode is on, returns a node whose
+``parents`` are the operand Values in call order (``a + a`` has ``(a, a)``). Constants
+(the ``2`` in ``x * 2``) are not wrapped in Values: they live in the node's ``_saved``
+slot, which keeps nodes small and graphs free of clutter. For the same reason a node
+with a single parent stores that parent itself in ``_parents`` rather than a
 one-element tuple (``parents`` always gives a tuple): most nodes have one parent, and
 skipping the tuple saves memory, time and work for the cyclic garbage collector.
 """
@@ -24,41 +20,17 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Callable, Optional, Union
+from typing import Union
 
-from . import engine, gc_policy
-from .anomaly import remember_creation
-from .grad_mode import _mode, slow_path_requests
+from . import engine, floatmath
+from .grad_mode import slow_path
+from .history import attach_slowly
+from .ops import LEAF, Example, Op, register
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
 
 _new = object.__new__
-
-
-class Op:
-    """One kind of operation: its display name, its float rule and its Value rule."""
-
-    __slots__ = ("name", "backward", "vjp", "constant_format")
-
-    def __init__(
-        self,
-        name: str,
-        backward: Optional[Callable[["Value"], None]],
-        vjp: Optional[Callable[["Value", "Value"], tuple]],
-        constant_format: str = "",
-    ) -> None:
-        self.name = name
-        self.backward = backward
-        self.vjp = vjp
-        # How drawings show an operation with a number operand, e.g. "* {}" for x * 2.
-        self.constant_format = constant_format
-
-    def __repr__(self) -> str:
-        return f"Op({self.name!r})"
-
-
-LEAF = Op("", None, None)
 
 
 def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value":
@@ -67,9 +39,9 @@ def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value"
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._pending = 0
-    if slow_path_requests[0]:
-        _attach_history_slowly(out, parents, op, saved)
+    out._walk = 0  # engine.UNSEEN
+    if slow_path.count:
+        attach_slowly(out, parents, op, saved)  # no_grad, anomaly mode or the gc hook
     else:
         out._parents = parents
         out._op = op
@@ -77,24 +49,7 @@ def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value"
     return out
 
 
-def _attach_history_slowly(out: "Value", parents: object, op: Op, saved: object) -> None:
-    """Node creation while a no_grad or detect_anomaly block is open in some thread, or
-    while the garbage-collector hook is out (see ``gc_policy``)."""
-    if _mode.enabled:
-        if not gc_policy.is_watching():
-            gc_policy.start_watching()
-        out._parents = parents
-        out._op = op
-        out._saved = saved
-        if _mode.anomaly:
-            remember_creation(out)
-    else:
-        out._parents = ()
-        out._op = LEAF
-        out._saved = None
-
-
-def _constant(x: object) -> Optional[Number]:
+def _constant(x: object) -> Union[Number, None]:
     """``x`` as a number usable beside a Value, or None when it is not a real number."""
     kind = type(x)
     if kind is float or kind is int:
@@ -104,27 +59,282 @@ def _constant(x: object) -> Optional[Number]:
     return None
 
 
-def _as_float(data: object, where: str) -> float:
-    kind = type(data)
-    if kind is float:
-        return data  # type: ignore[return-value]
-    if kind is bool or not isinstance(data, Real):
-        raise TypeError(f"{where} needs an int or float, got {kind.__name__}: {data!r}")
-    try:
-        return float(data)
-    except OverflowError:
-        digits = len(str(abs(int(data))))
-        message = f"{where}: an int of {digits} digits is too large for a float"
-        raise OverflowError(message) from None
-
-
 def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-# ---------------------------------------------------------------------------------------
-# Powers share their checks: the forward (with errors that name the operation) and a
-# derivative that overflows to infinity instead of raising in the middle of backward().
+# -- a + b ----------------------------------------------------------------------------------
+
+
+def _add(self: "Value", other: Operand) -> "Value":
+    """a + b.   d/da = 1, d/db = 1."""
+    kind = type(other)
+    if kind is Value:
+        return _node(self.data + other.data, (self, other), ADD)
+    c = other if kind is float or kind is int else _constant(other)
+    if c is None:
+        return NotImplemented
+    # hot: _node inlined (x + c and x * c are the commonest nodes); saves a call per node.
+    out = _new(Value)
+    out.data = self.data + c
+    out.grad = 0.0
+    out.label = ""
+    out._walk = 0
+    if slow_path.count:
+        attach_slowly(out, self, ADD_CONSTANT, c)
+    else:
+        out._parents = self
+        out._op = ADD_CONSTANT
+        out._saved = c
+    return out
+
+
+def _add_float_rule(node: "Value") -> None:
+    a, b = node._parents
+    g = node.grad
+    a.grad += g
+    b.grad += g
+
+
+def _add_value_rule(node: "Value", g: "Value") -> tuple:
+    return g, g
+
+
+ADD = register(Op("+", _add_float_rule, _add_value_rule, examples=(
+    Example(lambda a, b: a + b, 2, edges=[(1e8, -3e7)]),
+)))
+
+
+def _pass_through_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad
+
+
+def _pass_through_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g,)
+
+
+# c + a == a + c exactly in floating point, so both use _add and make the same node.
+ADD_CONSTANT = register(Op(
+    "+", _pass_through_float_rule, _pass_through_value_rule,
+    label="+ {}", saved="the constant c",
+    examples=(Example(lambda a: a + 2.5, 1, edges=[(1e8,)]), Example(lambda a: 3 + a, 1)),
+))
+
+
+# -- a - b ----------------------------------------------------------------------------------
+
+
+def _sub(self: "Value", other: Operand) -> "Value":
+    """a - b.   d/da = 1, d/db = -1."""
+    kind = type(other)
+    if kind is Value:
+        return _node(self.data - other.data, (self, other), SUB)
+    c = other if kind is float or kind is int else _constant(other)
+    if c is None:
+        return NotImplemented
+    return _node(self.data - c, self, SUB_CONSTANT, c)
+
+
+def _sub_float_rule(node: "Value") -> None:
+    a, b = node._parents
+    g = node.grad
+    a.grad += g
+    b.grad -= g
+
+
+def _sub_value_rule(node: "Value", g: "Value") -> tuple:
+    return g, -g
+
+
+SUB = register(Op("-", _sub_float_rule, _sub_value_rule, examples=(
+    Example(lambda a, b: a - b, 2, edges=[(1e8, 3e7)]),
+)))
+SUB_CONSTANT = register(Op(
+    "-", _pass_through_float_rule, _pass_through_value_rule,
+    label="- {}", saved="the constant c",
+    examples=(Example(lambda a: a - 2.5, 1),),
+))
+
+
+def _rsub(self: "Value", other: Number) -> "Value":
+    """c - a.   d/da = -1."""
+    c = _constant(other)
+    if c is None:
+        return NotImplemented
+    return _node(c - self.data, self, RSUB_CONSTANT, c)
+
+
+def _negate_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad -= node.grad
+
+
+def _negate_value_rule(node: "Value", g: "Value") -> tuple:
+    return (-g,)
+
+
+RSUB_CONSTANT = register(Op(
+    "-", _negate_float_rule, _negate_value_rule, label="{} -", saved="the constant c",
+    examples=(Example(lambda a: 2.5 - a, 1),),
+))
+
+
+def _neg(self: "Value") -> "Value":
+    """-a.   d/da = -1."""
+    return _node(-self.data, self, NEG)
+
+
+NEG = register(Op("neg", _negate_float_rule, _negate_value_rule, examples=(
+    Example(lambda a: -a, 1, edges=[(1e8,)]),
+)))
+
+
+# -- a * b ----------------------------------------------------------------------------------
+
+
+def _mul(self: "Value", other: Operand) -> "Value":
+    """a * b.   d/da = b, d/db = a."""
+    kind = type(other)
+    if kind is Value:
+        return _node(self.data * other.data, (self, other), MUL)
+    c = other if kind is float or kind is int else _constant(other)
+    if c is None:
+        return NotImplemented
+    # hot: _node inlined (x + c and x * c are the commonest nodes); saves a call per node.
+    out = _new(Value)
+    out.data = self.data * c
+    out.grad = 0.0
+    out.label = ""
+    out._walk = 0
+    if slow_path.count:
+        attach_slowly(out, self, MUL_CONSTANT, c)
+    else:
+        out._parents = self
+        out._op = MUL_CONSTANT
+        out._saved = c
+    return out
+
+
+def _mul_float_rule(node: "Value") -> None:
+    a, b = node._parents
+    g = node.grad
+    a.grad += g * b.data
+    b.grad += g * a.data
+
+
+def _mul_value_rule(node: "Value", g: "Value") -> tuple:
+    a, b = node._parents
+    return g * b, g * a
+
+
+MUL = register(Op("*", _mul_float_rule, _mul_value_rule, examples=(
+    Example(lambda a, b: a * b, 2, edges=[(0.0, 0.0), (1e8, 1e-8)]),
+)))
+
+
+def _scale_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad * node._saved
+
+
+def _scale_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g * node._saved,)
+
+
+# c * a == a * c exactly in floating point, so both use _mul and make the same node.
+MUL_CONSTANT = register(Op(
+    "*", _scale_float_rule, _scale_value_rule, label="* {}", saved="the constant c",
+    examples=(Example(lambda a: a * -1.5, 1, edges=[(1e8,)]), Example(lambda a: 3 * a, 1)),
+))
+
+
+# -- a / b ----------------------------------------------------------------------------------
+
+
+def _truediv(self: "Value", other: Operand) -> "Value":
+    """a / b.   d/da = 1/b, d/db = -a/b**2 = -(a/b)/b."""
+    if type(other) is Value:
+        if other.data == 0.0:
+            raise ZeroDivisionError(
+                f"division: {_fmt(self.data)} / {_fmt(other.data)} divides by zero"
+            )
+        return _node(self.data / other.data, (self, other), DIV)
+    c = _constant(other)
+    if c is None:
+        return NotImplemented
+    if c == 0:
+        raise ZeroDivisionError(f"division: {_fmt(self.data)} / {_fmt(c)} divides by zero")
+    return _node(self.data / c, self, DIV_CONSTANT, c)
+
+
+def _div_float_rule(node: "Value") -> None:
+    a, b = node._parents
+    g_over_b = node.grad / b.data
+    a.grad += g_over_b
+    b.grad -= g_over_b * node.data
+
+
+def _div_value_rule(node: "Value", g: "Value") -> tuple:
+    a, b = node._parents
+    g_over_b = g / b
+    return g_over_b, -(g_over_b * node)
+
+
+DIV = register(Op("/", _div_float_rule, _div_value_rule, examples=(
+    Example(lambda a, b: a / b, 2, low=(-3.0, 0.5), high=(3.0, 3.0)),
+    Example(lambda a, b: a / b, 2, low=(-3.0, -3.0), high=(3.0, -0.5)),
+)))
+
+
+def _div_constant_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad / node._saved
+
+
+def _div_constant_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g / node._saved,)
+
+
+DIV_CONSTANT = register(Op(
+    "/", _div_constant_float_rule, _div_constant_value_rule,
+    label="/ {}", saved="the constant c", examples=(Example(lambda a: a / 4.0, 1),),
+))
+
+
+def _rtruediv(self: "Value", other: Number) -> "Value":
+    """c / a.   d/da = -c/a**2 = -(c/a)/a."""
+    c = _constant(other)
+    if c is None:
+        return NotImplemented
+    if self.data == 0.0:
+        raise ZeroDivisionError(f"division: {_fmt(c)} / {_fmt(self.data)} divides by zero")
+    return _node(c / self.data, self, RDIV_CONSTANT, c)
+
+
+def _rdiv_constant_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad -= node.grad * node.data / a.data
+
+
+def _rdiv_constant_value_rule(node: "Value", g: "Value") -> tuple:
+    a = node._parents
+    return (-(g * node) / a,)
+
+
+RDIV_CONSTANT = register(Op(
+    "/", _rdiv_constant_float_rule, _rdiv_constant_value_rule,
+    label="{} /", saved="the constant c",
+    examples=(
+        Example(lambda a: 2.0 / a, 1, low=0.5, high=3.0),
+        Example(lambda a: 2.0 / a, 1, low=-3.0, high=-0.5),
+    ),
+))
+
+
+# -- powers ---------------------------------------------------------------------------------
+# The three power ops share their checks: a forward whose errors name the operation, and
+# a derivative that overflows to infinity instead of raising in the middle of backward().
 
 
 def _power(base: float, exponent: float) -> float:
@@ -142,9 +352,7 @@ def _power(base: float, exponent: float) -> float:
     try:
         return float(base**exponent)
     except OverflowError:
-        raise OverflowError(
-            f"pow: {_fmt(base)} ** {_fmt(exponent)} overflows a float"
-        ) from None
+        raise OverflowError(f"pow: {_fmt(base)} ** {_fmt(exponent)} overflows a float") from None
 
 
 def _power_derivative(base: float, exponent: float) -> float:
@@ -180,6 +388,308 @@ def _log_or_zero(base: float) -> float:
     return math.log(base) if base > 0.0 else 0.0
 
 
+def _pow(self: "Value", other: Operand) -> "Value":
+    """a ** n.   d/da = n * a**(n-1) (0 everywhere when n == 0);
+    with a Value exponent b also d/db = a**b * log(a) (0 at a == 0)."""
+    if type(other) is Value:
+        _check_value_exponent(self.data, other.data)
+        return _node(_power(self.data, other.data), (self, other), POW)
+    c = _constant(other)
+    if c is None:
+        return NotImplemented
+    return _node(_power(self.data, c), self, POW_CONSTANT, c)
+
+
+def _pow_float_rule(node: "Value") -> None:
+    a, b = node._parents
+    g = node.grad
+    a.grad += g * _power_derivative(a.data, b.data)
+    b.grad += g * node.data * _log_or_zero(a.data)
+
+
+def _pow_value_rule(node: "Value", g: "Value") -> tuple:
+    a, b = node._parents
+    if a.data == 0.0:
+        # a ** (b - 1) may not exist at 0: use the slope's value (no higher orders).
+        d_base = g * _power_derivative(a.data, b.data)
+    else:
+        # Even at b == 0 keep b in the expression: its derivatives in b are not 0.
+        d_base = g * b * a ** (b - 1)
+    d_exponent = g * node * a.log() if a.data > 0.0 else g * 0.0
+    return d_base, d_exponent
+
+
+POW = register(Op("**", _pow_float_rule, _pow_value_rule, examples=(
+    Example(lambda a, b: a**b, 2, low=(0.5, -2.0), high=(3.0, 2.0), edges=[(2.0, 0.0)],
+            documented=[((0.0, 2.0), (0.0, 0.0))]),
+)))
+
+
+def _pow_constant_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad * _power_derivative(a.data, node._saved)
+
+
+def _pow_constant_value_rule(node: "Value", g: "Value") -> tuple:
+    a = node._parents
+    n = node._saved
+    if n == 0 or (a.data == 0.0 and n < 1):
+        return (g * _power_derivative(a.data, n),)
+    return (g * n * a ** (n - 1),)
+
+
+POW_CONSTANT = register(Op(
+    "**", _pow_constant_float_rule, _pow_constant_value_rule,
+    label="** {}", saved="the exponent n",
+    examples=(
+        Example(lambda a: a**3, 1, edges=[(0.0,), (1e5,)]),
+        Example(lambda a: a**2.5, 1, low=0.5, high=3.0, documented=[((0.0,), (0.0,))]),
+        Example(lambda a: a**-1, 1, low=0.5, high=3.0),
+        Example(lambda a: a**0, 1, edges=[(0.0,)]),
+        Example(lambda a: a**0.5, 1, low=0.5, high=3.0, documented=[((0.0,), (math.inf,))]),
+    ),
+))
+
+
+def _rpow(self: "Value", other: Number) -> "Value":
+    """c ** a.   d/da = c**a * log(c) (0 at c == 0)."""
+    c = _constant(other)
+    if c is None:
+        return NotImplemented
+    _check_value_exponent(c, self.data)
+    return _node(_power(c, self.data), self, RPOW_CONSTANT, c)
+
+
+def _rpow_constant_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad * node.data * _log_or_zero(node._saved)
+
+
+def _rpow_constant_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g * node * _log_or_zero(node._saved),)
+
+
+RPOW_CONSTANT = register(Op(
+    "**", _rpow_constant_float_rule, _rpow_constant_value_rule,
+    label="{} **", saved="the base c",
+    examples=(Example(lambda a: 2.0**a, 1), Example(lambda a: 0.0**a, 1, low=0.5, high=3.0)),
+))
+
+
+# -- elementwise functions ------------------------------------------------------------------
+
+
+def _exp(self: "Value") -> "Value":
+    """exp(a).   d/da = exp(a)."""
+    try:
+        result = math.exp(self.data)
+    except OverflowError:
+        raise OverflowError(
+            f"exp: exp({_fmt(self.data)}) overflows a float "
+            "(the largest finite result is exp(709.78...))"
+        ) from None
+    return _node(result, self, EXP)
+
+
+def _exp_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad * node.data
+
+
+def _exp_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g * node,)
+
+
+EXP = register(Op("exp", _exp_float_rule, _exp_value_rule, examples=(
+    Example(lambda a: a.exp(), 1, edges=[(700.0,), (-700.0,)]),
+)))
+
+
+def _log(self: "Value") -> "Value":
+    """Natural log.   d/da = 1/a.   Needs a > 0."""
+    x = self.data
+    if x <= 0.0:
+        raise ValueError(f"log: needs a positive number, got {_fmt(x)}")
+    return _node(math.log(x), self, LOG)
+
+
+def _log_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad / a.data
+
+
+def _log_value_rule(node: "Value", g: "Value") -> tuple:
+    a = node._parents
+    return (g / a,)
+
+
+LOG = register(Op("log", _log_float_rule, _log_value_rule, examples=(
+    Example(lambda a: a.log(), 1, low=0.1, high=10.0, edges=[(1e-8,), (1e8,)]),
+)))
+
+
+def _tanh(self: "Value") -> "Value":
+    """tanh(a).   d/da = 1 - tanh(a)**2.   Never overflows: tanh(1000) == 1.0."""
+    return _node(_float_tanh(self.data), self, TANH)
+
+
+_float_tanh = floatmath.tanh
+
+
+def _tanh_float_rule(node: "Value") -> None:
+    a = node._parents
+    t = node.data
+    a.grad += node.grad * (1.0 - t * t)
+
+
+def _tanh_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g * (1.0 - node * node),)
+
+
+TANH = register(Op("tanh", _tanh_float_rule, _tanh_value_rule, examples=(
+    Example(lambda a: a.tanh(), 1, edges=[(1000.0,), (-20.0,)]),
+)))
+
+
+def _sigmoid(self: "Value") -> "Value":
+    """1 / (1 + exp(-a)).   d/da = s * (1 - s).   Never overflows."""
+    return _node(_float_sigmoid(self.data), self, SIGMOID)
+
+
+_float_sigmoid = floatmath.sigmoid
+
+
+def _sigmoid_float_rule(node: "Value") -> None:
+    a = node._parents
+    s = node.data
+    a.grad += node.grad * s * (1.0 - s)
+
+
+def _sigmoid_value_rule(node: "Value", g: "Value") -> tuple:
+    return (g * node * (1.0 - node),)
+
+
+SIGMOID = register(Op("sigmoid", _sigmoid_float_rule, _sigmoid_value_rule, examples=(
+    Example(lambda a: a.sigmoid(), 1, edges=[(800.0,), (-800.0,), (30.0,)]),
+)))
+
+
+def _relu(self: "Value") -> "Value":
+    """max(a, 0).   d/da = 1 for a > 0, else 0 (0 at a == 0).   NaN stays NaN."""
+    x = self.data
+    # hot: _node and floatmath.relu inlined (a ReLU follows every hidden neuron; saves
+    # two calls per node); tests/autograd/test_registry.py pins both copies to the originals.
+    out = _new(Value)
+    out.data = x if x > 0.0 or x != x else 0.0
+    out.grad = 0.0
+    out.label = ""
+    out._walk = 0
+    if slow_path.count:
+        attach_slowly(out, self, RELU, None)
+    else:
+        out._parents = self
+        out._op = RELU
+        out._saved = None
+    return out
+
+
+def _relu_slope(x: float) -> float:
+    if x > 0.0:
+        return 1.0
+    return x if x != x else 0.0  # NaN in, NaN out
+
+
+def _relu_float_rule(node: "Value") -> None:
+    a = node._parents
+    x = a.data
+    if x > 0.0:
+        a.grad += node.grad
+    elif x != x:
+        a.grad += x
+
+
+def _relu_value_rule(node: "Value", g: "Value") -> tuple:
+    a = node._parents
+    return (g * _relu_slope(a.data),)
+
+
+RELU = register(Op("relu", _relu_float_rule, _relu_value_rule, examples=(
+    Example(lambda a: a.relu(), 1, edges=[(1e8,), (-1e8,)], kinks=[0.0],
+            documented=[((0.0,), (0.0,))]),
+)))
+
+
+def _sqrt(self: "Value") -> "Value":
+    """sqrt(a).   d/da = 1 / (2 sqrt(a)) (infinite at 0).   Needs a >= 0."""
+    x = self.data
+    if x < 0.0:
+        raise ValueError(f"sqrt: needs a number >= 0, got {_fmt(x)}")
+    return _node(math.sqrt(x), self, SQRT)
+
+
+def _sqrt_float_rule(node: "Value") -> None:
+    a = node._parents
+    root = node.data
+    a.grad += node.grad * (0.5 / root if root != 0.0 else math.inf)
+
+
+def _sqrt_value_rule(node: "Value", g: "Value") -> tuple:
+    if node.data == 0.0:
+        return (g * math.inf,)
+    return (g * 0.5 / node,)
+
+
+SQRT = register(Op("sqrt", _sqrt_float_rule, _sqrt_value_rule, examples=(
+    Example(lambda a: a.sqrt(), 1, low=0.1, high=10.0, edges=[(1e-8,), (1e8,)],
+            documented=[((0.0,), (math.inf,))]),
+)))
+
+
+def _abs(self: "Value") -> "Value":
+    """|a|.   d/da = sign(a) (0 at a == 0)."""
+    return _node(abs(self.data), self, ABS)
+
+
+def _sign(x: float) -> float:
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return x  # 0.0 (the subgradient we choose), or NaN
+
+
+def _abs_float_rule(node: "Value") -> None:
+    a = node._parents
+    a.grad += node.grad * _sign(a.data)
+
+
+def _abs_value_rule(node: "Value", g: "Value") -> tuple:
+    a = node._parents
+    return (g * _sign(a.data),)
+
+
+ABS = register(Op("abs", _abs_float_rule, _abs_value_rule, examples=(
+    Example(lambda a: abs(a), 1, edges=[(-1e8,)], kinks=[0.0], documented=[((0.0,), (0.0,))]),
+)))
+
+
+# -- the class ------------------------------------------------------------------------------
+
+
+def _as_float(data: object, where: str) -> float:
+    kind = type(data)
+    if kind is float:
+        return data  # type: ignore[return-value]
+    if kind is bool or not isinstance(data, Real):
+        raise TypeError(f"{where} needs an int or float, got {kind.__name__}: {data!r}")
+    try:
+        return float(data)
+    except OverflowError:
+        digits = len(str(abs(int(data))))
+        message = f"{where}: an int of {digits} digits is too large for a float"
+        raise OverflowError(message) from None
+
+
 class Value:
     """A scalar in a computation graph: ``data``, its gradient ``grad`` and its history.
 
@@ -190,9 +700,9 @@ class Value:
     (10.0, 7.0)
     """
 
-    # _pending is the engine's scratch counter during backward(); 0 at all other times.
     # _parents: a tuple of Values, or the one parent itself (see the module docstring).
-    __slots__ = ("data", "grad", "label", "_parents", "_op", "_saved", "_pending")
+    # _walk: the engine's walk mark during backward() (engine.UNSEEN at all other times).
+    __slots__ = ("data", "grad", "label", "_parents", "_op", "_saved", "_walk")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -203,7 +713,7 @@ class Value:
         self._parents: object = ()
         self._op = LEAF
         self._saved: object = None
-        self._pending = 0
+        self._walk = engine.UNSEEN
 
     # -- graph structure (read-only) -----------------------------------------------------
 
@@ -243,446 +753,24 @@ class Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
         return Value(self.data, self.label)
 
-    # -- addition and subtraction ----------------------------------------------------------
+    # -- the operations, each defined in its block above -----------------------------------
 
-    def __add__(self, other: Operand) -> "Value":
-        """a + b.   d/da = 1, d/db = 1."""
-        kind = type(other)
-        if kind is Value:
-            return _node(self.data + other.data, (self, other), ADD)
-        c = other if kind is float or kind is int else _constant(other)
-        if c is None:
-            return NotImplemented
-        out = _new(Value)  # _node, inlined: x * c and x + c are the hottest paths
-        out.data = self.data + c
-        out.grad = 0.0
-        out.label = ""
-        out._pending = 0
-        if slow_path_requests[0]:
-            _attach_history_slowly(out, self, ADD_CONSTANT, c)
-        else:
-            out._parents = self
-            out._op = ADD_CONSTANT
-            out._saved = c
-        return out
-
-    # c + a == a + c exactly in floating point, so the reflected form is the same method.
-    __radd__ = __add__
-
-    @staticmethod
-    def _add_backward(node: "Value") -> None:
-        a, b = node._parents
-        g = node.grad
-        a.grad += g
-        b.grad += g
-
-    @staticmethod
-    def _add_vjp(node: "Value", g: "Value") -> tuple:
-        return g, g
-
-    @staticmethod
-    def _pass_through_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad
-
-    @staticmethod
-    def _pass_through_vjp(node: "Value", g: "Value") -> tuple:
-        return (g,)
-
-    def __sub__(self, other: Operand) -> "Value":
-        """a - b.   d/da = 1, d/db = -1."""
-        kind = type(other)
-        if kind is Value:
-            return _node(self.data - other.data, (self, other), SUB)
-        c = other if kind is float or kind is int else _constant(other)
-        if c is None:
-            return NotImplemented
-        return _node(self.data - c, self, SUB_CONSTANT, c)
-
-    def __rsub__(self, other: Number) -> "Value":
-        """c - a.   d/da = -1."""
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        return _node(c - self.data, self, RSUB_CONSTANT, c)
-
-    @staticmethod
-    def _sub_backward(node: "Value") -> None:
-        a, b = node._parents
-        g = node.grad
-        a.grad += g
-        b.grad -= g
-
-    @staticmethod
-    def _sub_vjp(node: "Value", g: "Value") -> tuple:
-        return g, -g
-
-    def __neg__(self) -> "Value":
-        """-a.   d/da = -1."""
-        return _node(-self.data, self, NEG)
-
-    @staticmethod
-    def _neg_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad -= node.grad
-
-    @staticmethod
-    def _neg_vjp(node: "Value", g: "Value") -> tuple:
-        return (-g,)
+    __add__ = __radd__ = _add
+    __sub__ = _sub
+    __rsub__ = _rsub
+    __neg__ = _neg
+    __mul__ = __rmul__ = _mul
+    __truediv__ = _truediv
+    __rtruediv__ = _rtruediv
+    __pow__ = _pow
+    __rpow__ = _rpow
+    __abs__ = _abs
+    exp = _exp
+    log = _log
+    tanh = _tanh
+    sigmoid = _sigmoid
+    relu = _relu
+    sqrt = _sqrt
 
     def __pos__(self) -> "Value":
         return self
-
-    # -- multiplication and division -------------------------------------------------------
-
-    def __mul__(self, other: Operand) -> "Value":
-        """a * b.   d/da = b, d/db = a."""
-        kind = type(other)
-        if kind is Value:
-            return _node(self.data * other.data, (self, other), MUL)
-        c = other if kind is float or kind is int else _constant(other)
-        if c is None:
-            return NotImplemented
-        out = _new(Value)  # _node, inlined: x * c and x + c are the hottest paths
-        out.data = self.data * c
-        out.grad = 0.0
-        out.label = ""
-        out._pending = 0
-        if slow_path_requests[0]:
-            _attach_history_slowly(out, self, MUL_CONSTANT, c)
-        else:
-            out._parents = self
-            out._op = MUL_CONSTANT
-            out._saved = c
-        return out
-
-    __rmul__ = __mul__  # c * a == a * c exactly in floating point
-
-    @staticmethod
-    def _mul_backward(node: "Value") -> None:
-        a, b = node._parents
-        g = node.grad
-        a.grad += g * b.data
-        b.grad += g * a.data
-
-    @staticmethod
-    def _mul_vjp(node: "Value", g: "Value") -> tuple:
-        a, b = node._parents
-        return g * b, g * a
-
-    @staticmethod
-    def _scale_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad * node._saved
-
-    @staticmethod
-    def _scale_vjp(node: "Value", g: "Value") -> tuple:
-        return (g * node._saved,)
-
-    def __truediv__(self, other: Operand) -> "Value":
-        """a / b.   d/da = 1/b, d/db = -a/b**2 = -(a/b)/b."""
-        if type(other) is Value:
-            if other.data == 0.0:
-                raise ZeroDivisionError(
-                    f"division: {_fmt(self.data)} / {_fmt(other.data)} divides by zero"
-                )
-            return _node(self.data / other.data, (self, other), DIV)
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        if c == 0:
-            raise ZeroDivisionError(
-                f"division: {_fmt(self.data)} / {_fmt(c)} divides by zero"
-            )
-        return _node(self.data / c, self, DIV_CONSTANT, c)
-
-    def __rtruediv__(self, other: Number) -> "Value":
-        """c / a.   d/da = -c/a**2 = -(c/a)/a."""
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        if self.data == 0.0:
-            raise ZeroDivisionError(
-                f"division: {_fmt(c)} / {_fmt(self.data)} divides by zero"
-            )
-        return _node(c / self.data, self, RDIV_CONSTANT, c)
-
-    @staticmethod
-    def _div_backward(node: "Value") -> None:
-        a, b = node._parents
-        g_over_b = node.grad / b.data
-        a.grad += g_over_b
-        b.grad -= g_over_b * node.data
-
-    @staticmethod
-    def _div_vjp(node: "Value", g: "Value") -> tuple:
-        a, b = node._parents
-        g_over_b = g / b
-        return g_over_b, -(g_over_b * node)
-
-    @staticmethod
-    def _div_constant_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad / node._saved
-
-    @staticmethod
-    def _div_constant_vjp(node: "Value", g: "Value") -> tuple:
-        return (g / node._saved,)
-
-    @staticmethod
-    def _rdiv_constant_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad -= node.grad * node.data / a.data
-
-    @staticmethod
-    def _rdiv_constant_vjp(node: "Value", g: "Value") -> tuple:
-        a = node._parents
-        return (-(g * node) / a,)
-
-    # -- powers ----------------------------------------------------------------------------
-
-    def __pow__(self, other: Operand) -> "Value":
-        """a ** n.   d/da = n * a**(n-1) (0 everywhere when n == 0);
-        with a Value exponent b also d/db = a**b * log(a) (0 at a == 0)."""
-        if type(other) is Value:
-            _check_value_exponent(self.data, other.data)
-            return _node(_power(self.data, other.data), (self, other), POW)
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        return _node(_power(self.data, c), self, POW_CONSTANT, c)
-
-    def __rpow__(self, other: Number) -> "Value":
-        """c ** a.   d/da = c**a * log(c) (0 at c == 0)."""
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
-        _check_value_exponent(c, self.data)
-        return _node(_power(c, self.data), self, RPOW_CONSTANT, c)
-
-    @staticmethod
-    def _pow_backward(node: "Value") -> None:
-        a, b = node._parents
-        g = node.grad
-        a.grad += g * _power_derivative(a.data, b.data)
-        b.grad += g * node.data * _log_or_zero(a.data)
-
-    @staticmethod
-    def _pow_vjp(node: "Value", g: "Value") -> tuple:
-        a, b = node._parents
-        if a.data == 0.0:
-            # a ** (b - 1) may not exist at 0: use the slope's value (no higher orders).
-            d_base = g * _power_derivative(a.data, b.data)
-        else:
-            # Even at b == 0 keep b in the expression: its derivatives in b are not 0.
-            d_base = g * b * a ** (b - 1)
-        d_exponent = g * node * a.log() if a.data > 0.0 else g * 0.0
-        return d_base, d_exponent
-
-    @staticmethod
-    def _pow_constant_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad * _power_derivative(a.data, node._saved)
-
-    @staticmethod
-    def _pow_constant_vjp(node: "Value", g: "Value") -> tuple:
-        a = node._parents
-        n = node._saved
-        if n == 0 or (a.data == 0.0 and n < 1):
-            return (g * _power_derivative(a.data, n),)
-        return (g * n * a ** (n - 1),)
-
-    @staticmethod
-    def _rpow_constant_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad * node.data * _log_or_zero(node._saved)
-
-    @staticmethod
-    def _rpow_constant_vjp(node: "Value", g: "Value") -> tuple:
-        return (g * node * _log_or_zero(node._saved),)
-
-    # -- elementwise functions -------------------------------------------------------------
-
-    def exp(self) -> "Value":
-        """exp(a).   d/da = exp(a)."""
-        try:
-            result = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(
-                f"exp: exp({_fmt(self.data)}) overflows a float "
-                "(the largest finite result is exp(709.78...))"
-            ) from None
-        return _node(result, self, EXP)
-
-    @staticmethod
-    def _exp_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad * node.data
-
-    @staticmethod
-    def _exp_vjp(node: "Value", g: "Value") -> tuple:
-        return (g * node,)
-
-    def log(self) -> "Value":
-        """Natural log.   d/da = 1/a.   Needs a > 0."""
-        x = self.data
-        if x <= 0.0:
-            raise ValueError(f"log: needs a positive number, got {_fmt(x)}")
-        return _node(math.log(x), self, LOG)
-
-    @staticmethod
-    def _log_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad / a.data
-
-    @staticmethod
-    def _log_vjp(node: "Value", g: "Value") -> tuple:
-        a = node._parents
-        return (g / a,)
-
-    def tanh(self) -> "Value":
-        """tanh(a).   d/da = 1 - tanh(a)**2.   Never overflows: tanh(1000) == 1.0."""
-        return _node(math.tanh(self.data), self, TANH)
-
-    @staticmethod
-    def _tanh_backward(node: "Value") -> None:
-        a = node._parents
-        t = node.data
-        a.grad += node.grad * (1.0 - t * t)
-
-    @staticmethod
-    def _tanh_vjp(node: "Value", g: "Value") -> tuple:
-        return (g * (1.0 - node * node),)
-
-    def sigmoid(self) -> "Value":
-        """1 / (1 + exp(-a)).   d/da = s * (1 - s).   Never overflows."""
-        x = self.data
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:  # exp(-x) would overflow for very negative x; this form cannot
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return _node(s, self, SIGMOID)
-
-    @staticmethod
-    def _sigmoid_backward(node: "Value") -> None:
-        a = node._parents
-        s = node.data
-        a.grad += node.grad * s * (1.0 - s)
-
-    @staticmethod
-    def _sigmoid_vjp(node: "Value", g: "Value") -> tuple:
-        return (g * node * (1.0 - node),)
-
-    def relu(self) -> "Value":
-        """max(a, 0).   d/da = 1 for a > 0, else 0 (0 at a == 0).   NaN stays NaN."""
-        x = self.data
-        out = _new(Value)  # _node, inlined: a ReLU follows every hidden neuron
-        out.data = x if x > 0.0 or x != x else 0.0
-        out.grad = 0.0
-        out.label = ""
-        out._pending = 0
-        if slow_path_requests[0]:
-            _attach_history_slowly(out, self, RELU, None)
-        else:
-            out._parents = self
-            out._op = RELU
-            out._saved = None
-        return out
-
-    @staticmethod
-    def _relu_slope(x: float) -> float:
-        if x > 0.0:
-            return 1.0
-        return x if x != x else 0.0  # NaN in, NaN out
-
-    @staticmethod
-    def _relu_backward(node: "Value") -> None:
-        a = node._parents
-        x = a.data
-        if x > 0.0:
-            a.grad += node.grad
-        elif x != x:
-            a.grad += x
-
-    @staticmethod
-    def _relu_vjp(node: "Value", g: "Value") -> tuple:
-        a = node._parents
-        return (g * Value._relu_slope(a.data),)
-
-    def sqrt(self) -> "Value":
-        """sqrt(a).   d/da = 1 / (2 sqrt(a)) (infinite at 0).   Needs a >= 0."""
-        x = self.data
-        if x < 0.0:
-            raise ValueError(f"sqrt: needs a number >= 0, got {_fmt(x)}")
-        return _node(math.sqrt(x), self, SQRT)
-
-    @staticmethod
-    def _sqrt_slope(root: float) -> float:
-        return 0.5 / root if root != 0.0 else math.inf
-
-    @staticmethod
-    def _sqrt_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad * Value._sqrt_slope(node.data)
-
-    @staticmethod
-    def _sqrt_vjp(node: "Value", g: "Value") -> tuple:
-        if node.data == 0.0:
-            return (g * math.inf,)
-        return (g * 0.5 / node,)
-
-    def __abs__(self) -> "Value":
-        """|a|.   d/da = sign(a) (0 at a == 0)."""
-        return _node(abs(self.data), self, ABS)
-
-    @staticmethod
-    def _sign(x: float) -> float:
-        if x > 0.0:
-            return 1.0
-        if x < 0.0:
-            return -1.0
-        return x  # 0.0 (the subgradient we choose), or NaN
-
-    @staticmethod
-    def _abs_backward(node: "Value") -> None:
-        a = node._parents
-        a.grad += node.grad * Value._sign(a.data)
-
-    @staticmethod
-    def _abs_vjp(node: "Value", g: "Value") -> tuple:
-        a = node._parents
-        return (g * Value._sign(a.data),)
-
-
-ADD = Op("+", Value._add_backward, Value._add_vjp)
-ADD_CONSTANT = Op("+", Value._pass_through_backward, Value._pass_through_vjp, "+ {}")
-SUB = Op("-", Value._sub_backward, Value._sub_vjp)
-SUB_CONSTANT = Op("-", Value._pass_through_backward, Value._pass_through_vjp, "- {}")
-RSUB_CONSTANT = Op("-", Value._neg_backward, Value._neg_vjp, "{} -")
-NEG = Op("neg", Value._neg_backward, Value._neg_vjp)
-MUL = Op("*", Value._mul_backward, Value._mul_vjp)
-MUL_CONSTANT = Op("*", Value._scale_backward, Value._scale_vjp, "* {}")
-DIV = Op("/", Value._div_backward, Value._div_vjp)
-DIV_CONSTANT = Op("/", Value._div_constant_backward, Value._div_constant_vjp, "/ {}")
-RDIV_CONSTANT = Op("/", Value._rdiv_constant_backward, Value._rdiv_constant_vjp, "{} /")
-POW = Op("**", Value._pow_backward, Value._pow_vjp)
-POW_CONSTANT = Op("**", Value._pow_constant_backward, Value._pow_constant_vjp, "** {}")
-RPOW_CONSTANT = Op("**", Value._rpow_constant_backward, Value._rpow_constant_vjp, "{} **")
-EXP = Op("exp", Value._exp_backward, Value._exp_vjp)
-LOG = Op("log", Value._log_backward, Value._log_vjp)
-TANH = Op("tanh", Value._tanh_backward, Value._tanh_vjp)
-SIGMOID = Op("sigmoid", Value._sigmoid_backward, Value._sigmoid_vjp)
-RELU = Op("relu", Value._relu_backward, Value._relu_vjp)
-SQRT = Op("sqrt", Value._sqrt_backward, Value._sqrt_vjp)
-ABS = Op("abs", Value._abs_backward, Value._abs_vjp)
-
-
-def op_label(node: Value) -> str:
-    """How a drawing names the operation that made ``node``: ``'*'``, ``'* 2'``, ``'2 -'``."""
-    op = node._op
-    if op.constant_format:
-        saved = node._saved
-        shown = f"{saved:g}" if isinstance(saved, float) else str(saved)
-        return op.constant_format.format(shown)
-    return op.name

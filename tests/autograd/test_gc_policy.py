@@ -81,7 +81,7 @@ def test_the_hook_is_installed_by_the_first_node_and_leaves_with_the_last():
     assert not gc_policy.is_watching()  # a leaf is not a graph
     y = x * 2
     assert gc_policy.is_watching() and gc.callbacks[-1] is gc_policy._after_collection
-    assert grad_mode.slow_path_requests[0] == 0  # node creation is back on its fast path
+    assert grad_mode.slow_path.count == 0  # node creation is back on its fast path
     y = chain(gc_policy._WATCH_BELOW)
     gc.collect(0)
     assert gc_policy.is_watching()  # a graph is alive
@@ -93,7 +93,7 @@ def test_the_hook_is_installed_by_the_first_node_and_leaves_with_the_last():
     del y
     gc.collect(0)
     assert not gc_policy.is_watching() and gc.callbacks == []
-    assert grad_mode.slow_path_requests[0] == 1
+    assert grad_mode.slow_path.count == 1
 
 
 def test_no_hook_under_no_grad():
@@ -256,4 +256,4 @@ def test_threads_building_graphs_leave_the_counts_consistent():
     for thread in threads:
         thread.join()
     gc.collect(0)
-    assert grad_mode.slow_path_requests[0] == (0 if gc_policy.is_watching() else 1)
+    assert grad_mode.slow_path.count == (0 if gc_policy.is_watching() else 1)
