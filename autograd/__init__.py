@@ -32,6 +32,7 @@ __all__ = [
     "topological_order",
     "grad",
     "functional",
+    "gc_policy",
     "ops",
     "detect_anomaly",
     "AnomalyError",

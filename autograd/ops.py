@@ -46,8 +46,9 @@ class Example:
 
     ``build(*leaves)`` makes exactly one node of the op whose parents are ``leaves`` in
     order (``arity`` of them). Random points are drawn uniformly from ``[low, high]``
-    (each a number for every operand, or a tuple with one per operand). ``edges`` are more points the op's docstring promises something
-    about (large magnitudes, say), checked like random ones. ``documented`` pairs a
+    (each a number for every operand, or a tuple with one per operand). ``edges`` are
+    more points the op's docstring promises something about (large magnitudes, say),
+    checked like random ones. ``documented`` pairs a
     point with the derivatives the docstring gives there, for points where finite
     differences cannot check them (at a kink, or where the slope is infinite).
     ``kinks`` are operand values at which the derivative jumps; random trees keep away
