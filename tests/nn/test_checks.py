@@ -5,14 +5,14 @@ import re
 import pytest
 
 import nn
-from nn import _checks, layers, rnn
+from nn import _checks, init, layers, rnn
 
 CHOICES = "'relu', 'tanh', 'sigmoid', 'linear'"
 
 
-def test_layers_and_rnn_use_the_one_copy_of_each_check():
+def test_layers_rnn_and_init_use_the_one_copy_of_each_check():
     assert layers.check_size is rnn.check_size is _checks.check_size
-    assert layers.check_choice is rnn.check_choice is _checks.check_choice
+    assert layers.check_choice is rnn.check_choice is init.check_choice is _checks.check_choice
 
 
 @pytest.mark.parametrize(("make", "message"), [
