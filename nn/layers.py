@@ -18,7 +18,7 @@ from operator import mul
 from typing import Any, Callable, Optional, Sequence, Union
 
 import autograd
-from autograd import Value
+from autograd import Value, floatmath
 
 from ._checks import check_choice, check_size
 from .init import check_scheme, initial_weights
@@ -40,25 +40,15 @@ _matvec = autograd.matvec
 _recording = autograd.is_grad_enabled
 
 
-# The same activations on plain floats, for inference under no_grad. Each computes
-# exactly what the Value method computes, so both paths give identical numbers.
-def _relu_float(x: float) -> float:
-    return x if x > 0.0 or x != x else 0.0
-
-
-def _sigmoid_float(x: float) -> float:
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
+# The same activations on plain floats, for inference under no_grad: autograd.floatmath,
+# the formulas the Value methods compute, so both paths give identical numbers.
 FLOAT_ACTIVATIONS: dict[str, Optional[Callable[[float], float]]] = {
-    "relu": _relu_float,
-    "tanh": math.tanh,
-    "sigmoid": _sigmoid_float,
+    "relu": floatmath.relu,
+    "tanh": floatmath.tanh,
+    "sigmoid": floatmath.sigmoid,
     "linear": None,
 }
+_relu = floatmath.relu
 
 
 def _as_floats(owner: str, x: Input) -> list:
@@ -186,7 +176,9 @@ class Layer(Module):
         rows, biases = snapshot if snapshot is not None else self.read_floats()
         out = [sum(map(mul, row, x)) + b for row, b in zip(rows, biases)]
         act = self._float_act
-        if act is _relu_float:  # the common case, without a call per unit
+        if act is _relu:
+            # hot: floatmath.relu inlined, saving a call per unit: 0.3 us per 16-unit layer,
+            # 8% of its forward with 2 inputs, 4% with 16. test_inference.py pins it equal.
             return [v if v > 0.0 or v != v else 0.0 for v in out]
         return out if act is None else list(map(act, out))
 

@@ -6,7 +6,51 @@ import pytest
 
 import autograd
 import nn
-from autograd import Value, no_grad
+from autograd import Value, floatmath, no_grad
+from nn.layers import ACTIVATIONS, FLOAT_ACTIVATIONS
+
+INF, NAN = float("inf"), float("nan")
+# Floats where activation formulas part ways: signed zeros, NaN, infinities, the
+# smallest subnormal and normal, the largest float, and magnitudes where exp over- or
+# underflows.
+EDGES = [0.0, -0.0, NAN, INF, -INF, 5e-324, -5e-324, 2.2250738585072014e-308,
+         1.7976931348623157e308, -1.7976931348623157e308, 1e-300, 1e300, -1e300,
+         710.0, -710.0, 1e4, -1e4, 1.0, -1.0, 0.5, -2.5]
+
+
+def bits(numbers):
+    """Each float's exact value (float.hex), so 0.0 differs from -0.0 and NaN equals NaN."""
+    return [float.hex(v) for v in numbers]
+
+
+def test_the_float_activations_are_autograd_floatmath():
+    assert FLOAT_ACTIVATIONS == {
+        "relu": floatmath.relu, "tanh": floatmath.tanh, "sigmoid": floatmath.sigmoid,
+        "linear": None,
+    }
+    assert FLOAT_ACTIVATIONS.keys() == ACTIVATIONS.keys()
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_each_float_activation_gives_exactly_what_its_value_method_gives(activation):
+    as_float, as_value = FLOAT_ACTIVATIONS[activation], ACTIVATIONS[activation]
+    assert bits(map(as_float, EDGES)) == bits(as_value(Value(v)).data for v in EDGES)
+
+
+def test_the_inlined_relu_of_forward_floats_is_floatmath_relu():
+    # One unit per edge value: weight 1 on the input 0.0, bias the value, so each
+    # pre-activation is the value itself (-0.0 arrives as 0.0: 0.0 + -0.0 == 0.0).
+    relu = nn.Layer(1, len(EDGES), activation="relu", rng=random.Random(0))
+    linear = nn.Layer(1, len(EDGES), activation="linear", rng=random.Random(0))
+    snapshot = ([[1.0]] * len(EDGES), list(EDGES))
+    pre = linear.forward_floats([0.0], snapshot)
+    assert bits(pre) == bits(0.0 + v for v in EDGES)
+    assert bits(relu.forward_floats([0.0], snapshot)) == bits(map(floatmath.relu, pre))
+    # And on the edge values as inputs, through a weight of 1 and a bias of -0.0.
+    snapshot = ([[1.0]], [-0.0])
+    for x in EDGES:
+        (pre,) = linear.forward_floats([x], snapshot)
+        assert bits(relu.forward_floats([x], snapshot)) == bits([floatmath.relu(pre)])
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
