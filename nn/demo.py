@@ -32,6 +32,7 @@ from autograd.draw import GraphvizNotFoundError
 
 from . import io
 from .data import make_moons
+from .examples import _cli
 from .layers import MLP, Neuron
 from .losses import hinge, l2
 from .optim import Adam
@@ -143,20 +144,12 @@ def draw_neuron(path: str, seed: int = 0) -> Value:
     return out
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m nn.demo",
-        description="Train MLP(2, [16, 16, 1]) on 100 moons; write moons.png and model.json.",
+    parser = _cli.parser(
+        "nn.demo",
+        "Train MLP(2, [16, 16, 1]) on 100 moons; write moons.png and model.json.",
+        steps=100,
     )
-    parser.add_argument("--steps", type=_positive_int, default=100, help="training steps")
-    parser.add_argument("--seed", type=int, default=0, help="data and initialisation seed")
     parser.add_argument("--out", default="out", help="output folder (created if missing)")
     return parser
 
@@ -164,24 +157,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the demo from the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    try:
-        import matplotlib  # noqa: F401
-        from tqdm import tqdm
-    except ImportError as error:
-        print(
-            f"nn.demo needs matplotlib and tqdm ({error}); run `make demo`, or "
-            "`pip install -e '.[demo]'` in your environment",
-            file=sys.stderr,
-        )
+    remedy = f"run `make demo`, or {_cli.INSTALL}"
+    if _cli.report_missing("nn.demo", ["matplotlib", "tqdm"], remedy):
         return 1
     os.makedirs(args.out, exist_ok=True)
 
-    with tqdm(total=args.steps, desc="training", unit="step") as bar:
-
-        def progress(step: int, loss: float, acc: float) -> None:
-            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
-            bar.update()
-
+    with _cli.progress_bar(args.steps) as progress:
         model, history = train(args.steps, args.seed, progress)
 
     X, y = dataset(args.seed)

@@ -20,6 +20,8 @@ import math
 import random
 from typing import Optional
 
+from ._checks import check_choice
+
 __all__ = ["SCHEMES", "check_scheme", "initial_weights"]
 
 SCHEMES = ("uniform", "xavier", "he")
@@ -27,8 +29,7 @@ SCHEMES = ("uniform", "xavier", "he")
 
 def check_scheme(init: str) -> None:
     """Raise ValueError unless ``init`` names one of ``SCHEMES``."""
-    if init not in SCHEMES:
-        raise ValueError(f"init must be one of {', '.join(map(repr, SCHEMES))}, got {init!r}")
+    check_choice("init", init, SCHEMES)
 
 
 def initial_weights(

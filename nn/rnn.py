@@ -36,6 +36,7 @@ from typing import Optional, Sequence, Union
 import autograd
 from autograd import Value
 
+from ._checks import check_choice, check_size
 from .layers import ACTIVATIONS
 from .module import Module
 
@@ -44,20 +45,6 @@ __all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
 Vector = Sequence[Union[Value, float]]
 
 _matvec = autograd.matvec
-
-
-def _check_size(what: str, n: object) -> int:
-    if type(n) is not int or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return n
-
-
-def _check_activation(owner: str, name: object) -> None:
-    if name not in ACTIVATIONS:
-        raise ValueError(
-            f"{owner}: activation must be one of {', '.join(map(repr, ACTIVATIONS))}, "
-            f"got {name!r}"
-        )
 
 
 def _length(what: str, vector: object, expected: int) -> int:
@@ -98,9 +85,9 @@ class RNNCell(Module):
         activation: str = "tanh",
         rng: Optional[random.Random] = None,
     ) -> None:
-        self.nin = _check_size("RNNCell: nin", nin)
-        self.nhidden = _check_size("RNNCell: nhidden", nhidden)
-        _check_activation("RNNCell", activation)
+        self.nin = check_size("RNNCell: nin", nin)
+        self.nhidden = check_size("RNNCell: nhidden", nhidden)
+        check_choice("RNNCell: activation", activation, ACTIVATIONS)
         self.activation = activation
         self._act = ACTIVATIONS[activation]
         bound = 1.0 / math.sqrt(nhidden)

@@ -35,6 +35,7 @@ from ..losses import binary_cross_entropy_with_logits
 from ..module import Module
 from ..optim import Adam, clip_grad_norm
 from ..rnn import RNN
+from . import _cli
 
 __all__ = ["Adder", "dataset", "accuracy", "train", "main"]
 
@@ -173,38 +174,21 @@ def train(
     return model, history
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m nn.examples.binary_addition",
-        description="Train an RNN to add binary numbers; report held-out accuracy.",
+    parser = _cli.parser(
+        "nn.examples.binary_addition",
+        "Train an RNN to add binary numbers; report held-out accuracy.",
+        steps=STEPS,
     )
-    parser.add_argument("--steps", type=_positive_int, default=STEPS, help="training steps")
-    parser.add_argument("--seed", type=int, default=0, help="data and initialisation seed")
-    parser.add_argument("--bits", type=_positive_int, default=BITS, help="bits per operand")
-    parser.add_argument(
-        "--hidden", type=_positive_int, default=HIDDEN, help="hidden units of the RNN"
-    )
+    _cli.add_positive_int(parser, "--bits", BITS, "bits per operand")
+    _cli.add_positive_int(parser, "--hidden", HIDDEN, "hidden units of the RNN")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the example from the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    try:
-        from tqdm import tqdm
-    except ImportError as error:
-        print(
-            f"nn.examples.binary_addition needs tqdm ({error}); "
-            "`pip install -e '.[demo]'` in your environment",
-            file=sys.stderr,
-        )
+    if _cli.report_missing("nn.examples.binary_addition", ["tqdm"]):
         return 1
     try:
         _, held_out = dataset(args.bits, seed=args.seed)
@@ -213,12 +197,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
 
     start = time.perf_counter()
-    with tqdm(total=args.steps, desc="training", unit="step") as bar:
-
-        def progress(step: int, loss: float, acc: float) -> None:
-            bar.set_postfix(loss=f"{loss:.4f}", batch_accuracy=f"{acc:.0%}", refresh=False)
-            bar.update()
-
+    with _cli.progress_bar(args.steps, accuracy="batch_accuracy") as progress:
         model, history = train(args.steps, args.bits, args.hidden, args.seed, callback=progress)
     seconds = time.perf_counter() - start
 

@@ -6,7 +6,63 @@ import pytest
 
 import autograd
 import nn
-from autograd import Value, no_grad
+from autograd import Value, floatmath, no_grad
+from nn.layers import ACTIVATIONS, FLOAT_ACTIVATIONS
+
+INF, NAN = float("inf"), float("nan")
+# Floats where activation formulas part ways: signed zeros, NaN, infinities, the
+# smallest subnormal and normal, the largest float, and magnitudes where exp over- or
+# underflows.
+EDGES = [0.0, -0.0, NAN, INF, -INF, 5e-324, -5e-324, 2.2250738585072014e-308,
+         1.7976931348623157e308, -1.7976931348623157e308, 1e-300, 1e300, -1e300,
+         710.0, -710.0, 1e4, -1e4, 1.0, -1.0, 0.5, -2.5]
+# Input vectors of 3 with negatives, zeros and large magnitudes.
+EDGE_INPUTS = [[0.0, -0.0, 0.0], [-2.5, 0.0, 1e3], [1e150, -1e150, 3.0],
+               [-1e300, 1e-300, 5e-324], [-1e4, 2e4, -3e4], [INF, -1.0, 0.0], [NAN, 1.0, -1.0]]
+
+
+def bits(numbers):
+    """Each float's exact value (float.hex), so 0.0 differs from -0.0 and NaN equals NaN."""
+    return [float.hex(v) for v in numbers]
+
+
+def test_the_float_activations_are_autograd_floatmath():
+    assert FLOAT_ACTIVATIONS == {
+        "relu": floatmath.relu, "tanh": floatmath.tanh, "sigmoid": floatmath.sigmoid,
+        "linear": None,
+    }
+    assert FLOAT_ACTIVATIONS.keys() == ACTIVATIONS.keys()
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_each_float_activation_gives_exactly_what_its_value_method_gives(activation):
+    as_float, as_value = FLOAT_ACTIVATIONS[activation], ACTIVATIONS[activation]
+    assert bits(map(as_float, EDGES)) == bits(as_value(Value(v)).data for v in EDGES)
+
+
+def test_the_inlined_relu_of_forward_floats_is_floatmath_relu():
+    # One unit per edge value: weight 1 on the input 0.0, bias the value, so each
+    # pre-activation is the value itself (-0.0 arrives as 0.0: 0.0 + -0.0 == 0.0).
+    relu = nn.Layer(1, len(EDGES), activation="relu", rng=random.Random(0))
+    linear = nn.Layer(1, len(EDGES), activation="linear", rng=random.Random(0))
+    snapshot = ([[1.0]] * len(EDGES), list(EDGES))
+    pre = linear.forward_floats([0.0], snapshot)
+    assert bits(pre) == bits(0.0 + v for v in EDGES)
+    assert bits(relu.forward_floats([0.0], snapshot)) == bits(map(floatmath.relu, pre))
+    # And on the edge values as inputs, through a weight of 1 and a bias of -0.0.
+    snapshot = ([[1.0]], [-0.0])
+    for x in EDGES:
+        (pre,) = linear.forward_floats([x], snapshot)
+        assert bits(relu.forward_floats([x], snapshot)) == bits([floatmath.relu(pre)])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_no_grad_layer_gives_exactly_the_recorded_numbers_at_edge_inputs(activation):
+    layer = nn.Layer(3, 6, activation=activation, rng=random.Random(4))
+    for x in EDGE_INPUTS:
+        recorded = bits(v.data for v in layer(x))
+        with no_grad():
+            assert bits(v.data for v in layer(x)) == recorded
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
@@ -14,15 +70,25 @@ from autograd import Value, no_grad
 def test_no_grad_mlp_gives_exactly_the_recorded_numbers(activation, nouts):
     model = nn.MLP(3, nouts, activation=activation, rng=random.Random(7))
     rng = random.Random(1)
-    for _ in range(20):
-        x = [rng.uniform(-3, 3) for _ in range(3)]
+    for x in [[rng.uniform(-3, 3) for _ in range(3)] for _ in range(20)] + EDGE_INPUTS:
         recorded = model(x)
         with no_grad():
             inferred = model(x)
         if nouts[-1] == 1:
             recorded, inferred = [recorded], [inferred]
-        assert [v.data for v in inferred] == [v.data for v in recorded]
+        assert bits(v.data for v in inferred) == bits(v.data for v in recorded)
         assert all(v.parents == () and v.op == "" for v in inferred)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_no_grad_rnn_gives_exactly_the_recorded_numbers(activation):
+    rnn = nn.RNN(3, 4, activation=activation, rng=random.Random(2))
+    recorded, _ = rnn(EDGE_INPUTS)
+    with no_grad():
+        inferred, _ = rnn(EDGE_INPUTS)
+    assert [bits(v.data for v in h) for h in inferred] == [
+        bits(v.data for v in h) for h in recorded
+    ]
 
 
 def test_no_grad_layer_accepts_values_and_numbers_and_returns_leaves():
