@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Optional, Union
 import graphviz
 
 from .engine import topological_order
-from .value import Value, op_label
+from .value import Value
 
 __all__ = ["draw", "save_graph", "Drawing", "GraphvizNotFoundError", "FORMATS"]
 
@@ -183,6 +183,20 @@ def _check_arguments(root: object, rankdir: object, max_nodes: object) -> None:
 
 
 # -- drawing --------------------------------------------------------------------------------
+
+
+def op_label(node: Value) -> str:
+    """How a drawing names the operation that made ``node``: ``'*'``, ``'* 2'``, ``'2 -'``.
+
+    The op's ``label`` is its name, or a format where ``{}`` stands for the number operand
+    the node saved.
+    """
+    label = node._op.label
+    if "{}" in label:
+        saved = node._saved
+        shown = f"{saved:g}" if isinstance(saved, float) else str(saved)
+        return label.format(shown)
+    return label
 
 
 def _fill_colour(node: Value, root: Value, parameters: set) -> str:

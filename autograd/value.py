@@ -39,20 +39,21 @@ _new = object.__new__
 class Op:
     """One kind of operation: its display name, its float rule and its Value rule."""
 
-    __slots__ = ("name", "backward", "vjp", "constant_format")
+    __slots__ = ("name", "backward", "vjp", "label")
 
     def __init__(
         self,
         name: str,
         backward: Optional[Callable[["Value"], None]],
         vjp: Optional[Callable[["Value", "Value"], tuple]],
-        constant_format: str = "",
+        label: str = "",
     ) -> None:
         self.name = name
         self.backward = backward
         self.vjp = vjp
-        # How drawings show an operation with a number operand, e.g. "* {}" for x * 2.
-        self.constant_format = constant_format
+        # How drawings show the operation: its name, or a format where "{}" stands for
+        # its number operand, e.g. "* {}" for x * 2.
+        self.label = label or name
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -676,13 +677,3 @@ SIGMOID = Op("sigmoid", Value._sigmoid_backward, Value._sigmoid_vjp)
 RELU = Op("relu", Value._relu_backward, Value._relu_vjp)
 SQRT = Op("sqrt", Value._sqrt_backward, Value._sqrt_vjp)
 ABS = Op("abs", Value._abs_backward, Value._abs_vjp)
-
-
-def op_label(node: Value) -> str:
-    """How a drawing names the operation that made ``node``: ``'*'``, ``'* 2'``, ``'2 -'``."""
-    op = node._op
-    if op.constant_format:
-        saved = node._saved
-        shown = f"{saved:g}" if isinstance(saved, float) else str(saved)
-        return op.constant_format.format(shown)
-    return op.name
