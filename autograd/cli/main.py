@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Optional, Sequence
 
-from ..draw import FORMATS, save_graph
+from ..draw import FORMATS, GraphvizPackageNotFoundError, save_graph
 from .expression import FUNCTIONS, MAX_LENGTH, evaluate, parse_variables
 
 PROG = "chainrule"
@@ -132,7 +132,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
             # The expression's length limit bounds the graph's size; the timeout bounds
             # dot, which can take minutes on a few hundred nodes with long edges.
             save_graph(output, args.output, max_nodes=None, timeout=RENDER_TIMEOUT)
-        except (OSError, RuntimeError) as error:
+        except (OSError, RuntimeError, GraphvizPackageNotFoundError) as error:
             return _fail(f"cannot write {str(args.output)!r}: {error}")
     gradients = {name: leaf.grad for name, leaf in leaves.items()}
     print("\n".join(_format_lines(output.data, gradients)))

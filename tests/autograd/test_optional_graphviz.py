@@ -1,9 +1,9 @@
-"""graphviz is optional at import: autograd and nn work without it.
+"""graphviz is optional at import: the engine, nn and the CLI work without it.
 
 Without graphviz, in a subprocess whose ``graphviz`` fails to import exactly as a missing
 package does: every module imports, the drawing names are importable, drawing says how to
-install graphviz. With graphviz, ``import autograd`` does not import it. And only the
-drawing modules import it.
+install graphviz, and the CLI computes gradients but refuses ``-o`` in one line. With
+graphviz, ``import autograd`` does not import it. And only the drawing modules import it.
 """
 
 import ast
@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 AUTOGRAD = ROOT / "autograd"
 DRAWING_MODULES = {"autograd.draw", "autograd._graphviz"}  # the only ones that may need it
+PREFIX = "chainrule: error: "
 
 # What `import graphviz` raises when the package is not installed.
 MISSING_GRAPHVIZ = 'raise ModuleNotFoundError("No module named \'graphviz\'", name="graphviz")\n'
@@ -89,6 +90,23 @@ def test_without_graphviz_autograd_and_nn_import_and_drawing_says_how_to_install
         assert "drawing needs the graphviz Python package" in message
         assert "pip install graphviz" in message and "'dot' program" in message
     assert not never_written.exists()
+
+
+def test_without_graphviz_the_cli_prints_the_value_and_gradient(without_graphviz):
+    done = without_graphviz("-m", "autograd", "x*2", "x=1")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "value = 2.0\nd/dx  = 2.0\n", "")
+
+
+def test_without_graphviz_the_cli_refuses_output_in_one_line_saying_how_to_install_it(
+    without_graphviz, tmp_path
+):
+    picture = tmp_path / "g.svg"
+    done = without_graphviz("-m", "autograd", "x*2", "x=1", "-o", str(picture))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(PREFIX) and done.stderr.count("\n") == 1, done.stderr
+    assert "pip install graphviz" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert not picture.exists()
 
 
 def test_with_graphviz_importing_autograd_nn_and_the_cli_leaves_graphviz_unimported():
