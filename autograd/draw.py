@@ -13,22 +13,36 @@ from ``a``) and one edge to the result. Fill colours:
 Nodes are numbered in topological order, so the same graph always gives the same DOT
 text. Every user string is escaped, for the DOT record syntax and for the SVG that
 ``dot`` writes. Only rendering needs the Graphviz ``dot`` program; ``.source`` never does.
+
+Drawing needs the graphviz Python package (a dependency of chainrule), imported on the
+first drawing: without it ``import autograd`` still works, and ``draw`` and ``save_graph``
+raise ``GraphvizPackageNotFoundError``, which says how to install it.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Union
-
-import graphviz
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
 from .engine import topological_order
 from .value import Value
 
-__all__ = ["draw", "save_graph", "Drawing", "GraphvizNotFoundError", "FORMATS"]
+if TYPE_CHECKING:  # the classes themselves; at run time they come from __getattr__ below
+    import graphviz
+
+    from ._graphviz import Drawing, GraphvizNotFoundError
+
+__all__ = [
+    "draw",
+    "save_graph",
+    "Drawing",
+    "GraphvizNotFoundError",
+    "GraphvizPackageNotFoundError",
+    "FORMATS",
+]
 
 #: File suffix -> output format understood by ``save_graph``.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -45,69 +59,74 @@ COLOURS = {
 }
 INTERMEDIATE_COLOUR = "white"
 
-INSTALL_HINT = (
-    "the Graphviz 'dot' program was not found on PATH, so the graph cannot be rendered; "
-    "install it with 'sudo apt-get install graphviz' (Debian/Ubuntu), "
-    "'brew install graphviz' (macOS) or 'conda install graphviz', then try again "
-    "(draw(...).source gives the DOT text without it)"
+
+# -- the graphviz package, imported when needed ----------------------------------------------
+#
+# graphviz stays a declared dependency, but `import autograd` must work without it and
+# should not pay for importing it. So what needs graphviz lives in autograd._graphviz,
+# imported on first use by draw and save_graph. Two public names here are graphviz
+# subclasses (Drawing, GraphvizNotFoundError), and must stay importable without graphviz:
+# the module __getattr__ below imports them on first lookup, or gives stand-ins when
+# graphviz is missing. Binding them at import would mean importing graphviz with this
+# module, or a class whose base is chosen at import time; the lookup avoids both.
+
+PACKAGE_HINT = (
+    "drawing needs the graphviz Python package, which is not installed: install it with "
+    "'pip install graphviz', and for pictures (not .dot text) also the Graphviz 'dot' "
+    "program ('sudo apt-get install graphviz', 'brew install graphviz' or "
+    "'conda install graphviz')"
 )
 
 
-class GraphvizNotFoundError(graphviz.ExecutableNotFound):
-    """Rendering needs the Graphviz ``dot`` program, and it is not installed.
+class GraphvizPackageNotFoundError(ModuleNotFoundError):
+    """Drawing needs the graphviz Python package, and it is not installed.
 
-    A ``graphviz.ExecutableNotFound`` (so also a ``RuntimeError``) whose message says
-    how to install Graphviz.
+    A ``ModuleNotFoundError`` (so an ``ImportError``) for ``graphviz`` whose message says
+    how to install it. ``draw`` and ``save_graph`` raise it at once without the package.
+    Without the package it is also what ``GraphvizNotFoundError`` names, so
+    ``except GraphvizNotFoundError`` catches "Graphviz is missing" either way.
     """
 
     def __init__(self) -> None:
-        RuntimeError.__init__(self, INSTALL_HINT)
+        super().__init__(PACKAGE_HINT, name="graphviz")
 
 
-@contextmanager
-def _explain_missing_graphviz() -> Iterator[None]:
+class _DrawingWithoutGraphviz:
+    """What ``Drawing`` names without the graphviz package: making one says how to install it."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise GraphvizPackageNotFoundError()
+
+
+_STAND_INS = {
+    "Drawing": _DrawingWithoutGraphviz,
+    "GraphvizNotFoundError": GraphvizPackageNotFoundError,
+}
+
+
+def _load_graphviz() -> ModuleType:
+    """``autograd._graphviz``, imported if need be; without graphviz, raise the install hint."""
     try:
-        yield
-    except GraphvizNotFoundError:
-        raise
-    except graphviz.ExecutableNotFound as error:
-        raise GraphvizNotFoundError() from error
+        from . import _graphviz
+    except ModuleNotFoundError as error:
+        if error.name != "graphviz":  # something else is broken: say so as it is
+            raise
+        raise GraphvizPackageNotFoundError() from error
+    return _graphviz
 
 
-class Drawing(graphviz.Digraph):
-    """The ``graphviz.Digraph`` that ``draw`` returns.
+def __getattr__(name: str) -> Any:
+    """``Drawing`` and ``GraphvizNotFoundError``: graphviz's subclasses, or the stand-ins."""
+    if name not in _STAND_INS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return getattr(_load_graphviz(), name)
+    except GraphvizPackageNotFoundError:
+        return _STAND_INS[name]
 
-    It is a plain Digraph (``.source``, ``.pipe()``, ``.render()``, inline display in
-    Jupyter) except that rendering without the ``dot`` program raises
-    ``GraphvizNotFoundError``, and a notebook then shows that message as text.
-    """
 
-    def __repr__(self) -> str:
-        # No memory address: a notebook's saved output stays the same run after run.
-        return f"<Drawing: {len(self.body)} DOT statements; .source for the text>"
-
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        with _explain_missing_graphviz():
-            return super().pipe(*args, **kwargs)
-
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        with _explain_missing_graphviz():
-            return super().render(*args, **kwargs)
-
-    def view(self, *args: Any, **kwargs: Any) -> str:
-        with _explain_missing_graphviz():
-            return super().view(*args, **kwargs)
-
-    def _repr_mimebundle_(
-        self,
-        include: Optional[Iterable[str]] = None,
-        exclude: Optional[Iterable[str]] = None,
-        **kwargs: Any,
-    ) -> dict:
-        try:
-            return super()._repr_mimebundle_(include, exclude, **kwargs)
-        except GraphvizNotFoundError as error:
-            return {"text/plain": str(error)}
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_STAND_INS))
 
 
 # -- escaping -------------------------------------------------------------------------------
@@ -186,7 +205,11 @@ def _check_arguments(root: object, rankdir: object, max_nodes: object) -> None:
 
 
 def op_label(node: Value) -> str:
-    """How a drawing names the operation that made ``node``: ``'*'``, ``'* 2'``, ``'2 -'``."""
+    """How a drawing names the operation that made ``node``: ``'*'``, ``'* 2'``, ``'2 -'``.
+
+    The op's ``label`` is its name, or a format where ``{}`` stands for the number operand
+    the node saved.
+    """
     label = node._op.label
     if "{}" in label:
         saved = node._saved
@@ -247,6 +270,7 @@ def draw(
         op1 -> v1
     }
     """
+    gv = _load_graphviz()  # at once: without graphviz nothing below could be drawn
     _check_arguments(root, rankdir, max_nodes)
     if max_nodes is not None:
         count = _count_nodes(root, max_nodes)
@@ -265,7 +289,7 @@ def draw(
             )
         parameter_ids.add(id(parameter))
 
-    drawing = Drawing(
+    drawing = gv.Drawing(
         graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica", "fontsize": "11"}
     )
     ids: dict = {}  # id(Value) -> node name, in topological order
@@ -281,7 +305,7 @@ def draw(
         used_colours.add(colour)
         drawing.node(
             name,
-            label=graphviz.nohtml("{ " + " | ".join(fields) + " }"),
+            label=gv.nohtml("{ " + " | ".join(fields) + " }"),
             shape="record",
             style="filled",
             fillcolor=colour,
@@ -290,7 +314,7 @@ def draw(
             op_name = f"op{index}"
             drawing.node(
                 op_name,
-                label=graphviz.nohtml(escape(op_label(node), record=False)),
+                label=gv.nohtml(escape(op_label(node), record=False)),
                 shape="ellipse",
                 fontsize="10",
                 height="0.3",
@@ -320,7 +344,7 @@ def _render(graph: Any, fmt: str, timeout: Optional[float]) -> bytes:
             timeout=timeout,
         )
     except FileNotFoundError:
-        raise GraphvizNotFoundError() from None
+        raise _load_graphviz().GraphvizNotFoundError() from None
     except subprocess.TimeoutExpired:  # run() has killed the process
         raise TimeoutError(
             f"Graphviz took longer than {timeout:g} s to lay out the graph and was stopped; "
@@ -351,6 +375,7 @@ def save_graph(
     ``timeout`` seconds (default: no limit). An unknown suffix raises ValueError before
     anything is drawn.
     """
+    gv = _load_graphviz()  # at once, as draw does
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -360,7 +385,7 @@ def save_graph(
         )
     if isinstance(graph, Value):
         graph = draw(graph, **draw_options)
-    elif isinstance(graph, (graphviz.Digraph, graphviz.Graph, graphviz.Source)):
+    elif isinstance(graph, gv.GRAPHS):
         if draw_options:
             raise TypeError(
                 f"save_graph: options {sorted(draw_options)} apply only when drawing a "

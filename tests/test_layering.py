@@ -24,8 +24,9 @@ LAYERS = [
     {"autograd.value"},  # the base type and its operations
     {"autograd.nary"},  # sum, dot, matvec
     {"autograd.functional", "autograd.gradcheck"},  # built on the graph machinery
-    {"autograd.draw", "autograd.graphviz_drawing"},  # pictures (graphviz only here)
-    {"autograd.cli.expression", "autograd.expression"},
+    {"autograd._graphviz"},  # the graphviz classes (graphviz is imported only here and by draw)
+    {"autograd.draw"},  # pictures
+    {"autograd.cli.expression"},
     {"autograd.cli.main"},
     {"autograd.cli", "autograd"},  # the packages' public faces
     {"autograd.__main__"},

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from autograd import Value
 from autograd.__main__ import main
-from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, evaluate
+from autograd.cli.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, evaluate
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="needs the graphviz dot program")
 

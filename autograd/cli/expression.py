@@ -18,7 +18,7 @@ import re
 import warnings
 from typing import Callable, Collection, Mapping, Sequence, Union
 
-from .value import Value
+from ..value import Value
 
 __all__ = [
     "ExpressionError",
