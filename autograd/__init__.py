@@ -8,7 +8,7 @@
 6.0
 """
 
-from . import functional, gc_policy, ops
+from . import floatmath, functional, gc_policy, ops
 from .anomaly import AnomalyError, detect_anomaly
 from .draw import draw, save_graph
 from .engine import topological_order
@@ -31,6 +31,7 @@ __all__ = [
     "numerical_grad",
     "topological_order",
     "grad",
+    "floatmath",
     "functional",
     "gc_policy",
     "ops",
