@@ -154,6 +154,13 @@ _SCRIPT = r"""
       if (ends) { edges.push({g: g, tail: ends[1], head: ends[2]}); }
     }
   });
+  // Fit the picture to the page's width, unless it would shrink to less than half: then
+  // its text would be too small to read, and it scrolls instead.
+  var svg = figure.querySelector("svg");
+  if (svg.width.baseVal.value <= 2 * figure.clientWidth) {
+    svg.style.maxWidth = "100%";
+    svg.style.height = "auto";
+  }
   var gradText = nodes.map(function (node, i) {
     var g = groups["v" + i], found = null;
     if (g) {
@@ -163,11 +170,30 @@ _SCRIPT = r"""
     }
     if (found) {
       found.crSize = parseFloat(found.getAttribute("font-size")) || 11;
-      found.crRoom = found.getComputedTextLength() + 10;
+      found.crRoom = room(found, g);
       found.crShown = found.textContent;
     }
     return found;
   });
+
+  function room(text, g) {  // the width of a record field: between the lines either side
+    var x = parseFloat(text.getAttribute("x")), left = -Infinity, right = Infinity;
+    var outline = g.querySelector("polygon"), edges = [];
+    if (outline) {
+      var box = outline.getBBox();
+      edges.push(box.x, box.x + box.width);
+    }
+    each(g.querySelectorAll("polyline"), function (line) {
+      var box = line.getBBox();
+      if (box.width < 0.5) { edges.push(box.x); }  // a vertical line between two fields
+    });
+    edges.forEach(function (e) {
+      if (e <= x && e > left) { left = e; }
+      if (e >= x && e < right) { right = e; }
+    });
+    var width = 2 * Math.min(x - left, right - x) - 8;
+    return isFinite(width) && width > 0 ? width : text.getComputedTextLength() + 10;
+  }
 
   var mode = "backward", pos = 0, timer = null, grads = [];
   var short = function (repr) { return data.short[repr]; };
@@ -288,9 +314,10 @@ _SCRIPT = r"""
       if (timer !== null) { stop(); return; }
       if (pos === last()) { go(0); }
       page.querySelector("[data-action=play]").textContent = "pause";
+      var every = parseInt(page.getAttribute("data-interval"), 10) || 800;  // ms a step
       timer = setInterval(function () {
         if (pos === last()) { stop(); } else { go(pos + 1); }
-      }, 800);
+      }, every);
     }
   };
   each(page.querySelectorAll("button[data-action]"), function (b) {
