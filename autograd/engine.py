@@ -237,6 +237,10 @@ def recorded_sweep(root: "Value") -> list:
         run: ``parents`` are the node's distinct parents in order of first use (``a * a``
         has one), ``before`` and ``after`` their gradients (tuples of floats) just before
         and just after the node's rule. Empty when ``root`` is a leaf.
+
+    Raises:
+        Whatever a rule raises (``ZeroDivisionError`` from ``log``'s after its input was
+        set to 0, say), once every gradient and walk mark is put back.
     """
     steps: list = []
     if not root._parents:

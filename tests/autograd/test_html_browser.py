@@ -249,3 +249,20 @@ def test_a_screenshot_of_a_step_is_written_under_out(browser, tmp_path):
     (element,) = css(browser, ".cr-page")
     assert element.screenshot(str(shot)) and shot.stat().st_size > 10_000
     assert console(browser) == []
+
+
+def test_two_pages_inline_in_one_document_step_on_their_own(browser, tmp_path):
+    # As in a notebook: the same graph shown twice, as _repr_html_ fragments.
+    fragment = draw_html(graph())._repr_html_()
+    document = tmp_path / "notebook.html"
+    document.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f"</head><body>{fragment}<p>between</p>{fragment}</body></html>",
+        encoding="utf-8",
+    )
+    browser.get(document.as_uri())
+    first, second = css(browser, ".cr-page")
+    second.find_element("css selector", "button[data-action=next]").click()
+    assert (first.get_attribute("data-step"), second.get_attribute("data-step")) == ("0", "1")
+    assert len(css(browser, "g.node.cr-firing")) == 2 + 2  # the seed in one, step 1 in the other
+    assert console(browser) == []
