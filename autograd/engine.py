@@ -239,8 +239,8 @@ def recorded_sweep(root: "Value") -> list:
         and just after the node's rule. Empty when ``root`` is a leaf.
 
     Raises:
-        Whatever a rule raises (``ZeroDivisionError`` from ``log``'s after its input was
-        set to 0, say), once every gradient and walk mark is put back.
+        Whatever a rule raises (``ZeroDivisionError`` from the rule of ``x.log()`` once
+        ``x.data`` is set to 0, say), after every gradient and walk mark is put back.
     """
     steps: list = []
     if not root._parents:

@@ -191,3 +191,14 @@ def test_without_the_dot_program_draw_html_says_how_to_install_it(monkeypatch, t
     with pytest.raises(GraphvizNotFoundError):
         save_graph(reused(), tmp_path / "graph.html")
     assert not (tmp_path / "graph.html").exists()
+
+
+@needs_dot
+def test_the_cli_writes_the_page_for_an_html_output(tmp_path, capsys):
+    from autograd.cli.main import main
+
+    assert main(["x*x + x", "x=2", "-o", str(tmp_path / "g.html")]) == 0
+    assert capsys.readouterr().out == "value = 6.0\nd/dx  = 5.0\n"
+    data = page_data((tmp_path / "g.html").read_text(encoding="utf-8"))
+    assert [n["label"] for n in data["nodes"]][0] == "x"
+    assert data["steps"][-1]["after"] == ["5.0"]  # x*x's rule: 1 + 2*2
