@@ -7,12 +7,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench notebooks graphviz clean
+.PHONY: demo test bench notebooks graphviz chromium clean
 
 demo: $(VENV)/.demo graphviz
 	$(BIN)/python -m nn.demo
 
-test: $(VENV)/.test graphviz
+test: $(VENV)/.test graphviz chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -24,6 +24,10 @@ notebooks: $(VENV)/.notebooks graphviz
 
 graphviz:
 	@sh scripts/ensure_graphviz.sh
+
+# Headless Chromium and chromedriver, for the browser test only.
+chromium:
+	@sh scripts/ensure_chromium.sh
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \

@@ -15,6 +15,7 @@ from .engine import topological_order
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .html import draw_html
 from .nary import dot, matvec, sum
 from .value import Value
 
@@ -39,4 +40,5 @@ __all__ = [
     "AnomalyError",
     "draw",
     "save_graph",
+    "draw_html",
 ]

@@ -45,7 +45,12 @@ __all__ = [
 ]
 
 #: File suffix -> output format understood by ``save_graph``.
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+FORMATS = {
+    ".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"
+}
+#: Format -> writer, for the formats a higher layer makes: ``autograd.html`` puts its
+#: step-through page here, since draw may not import it.
+WRITERS: dict = {}
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
@@ -367,7 +372,8 @@ def save_graph(
     **draw_options: Any,
 ) -> Path:
     """Write ``graph`` (a Value, drawn with ``draw(graph, **draw_options)``, or a drawing)
-    to ``path`` in the format its suffix names: .svg, .png, .pdf, or .dot/.gv for DOT text.
+    to ``path`` in the format its suffix names: .svg, .png, .pdf, .dot/.gv for DOT text,
+    or .html for the step-through page of ``autograd.draw_html`` (of a Value only).
 
     Writes exactly that one file, only once rendering has succeeded, and returns its path.
     DOT needs no Graphviz program; the other formats need ``dot`` and raise
@@ -383,6 +389,8 @@ def save_graph(
             f"save_graph: cannot tell the format from the file name {str(path)!r}; "
             f"end it in one of {', '.join(FORMATS)}"
         )
+    if fmt in WRITERS:  # .html: made from the Value itself, not from a drawing
+        return WRITERS[fmt](graph, path, timeout=timeout, **draw_options)
     if isinstance(graph, Value):
         graph = draw(graph, **draw_options)
     elif isinstance(graph, gv.GRAPHS):

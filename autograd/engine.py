@@ -217,3 +217,59 @@ def _clear_walk_marks(root: "Value") -> None:
                 seen.add(parent)
                 parent._walk = UNSEEN
                 stack.append(parent)
+
+
+def recorded_sweep(root: "Value") -> list:
+    """The sweep that ``backward()`` runs from zero gradients, step by step, leaving every
+    ``.grad`` as it was.
+
+    The engine's own walk and sweep on the real graph: every gradient in the graph is
+    set aside and zeroed, ``root.grad`` becomes 1.0, and the rules run in the sweep's
+    order; around each rule the parents' gradients are read. The numbers are those that
+    ``root.backward()`` computes on a graph whose gradients are all 0, bit for bit,
+    whatever the gradients held before; afterwards every gradient is put back.
+
+    Args:
+        root: the Value to differentiate, as for ``root.backward()``.
+
+    Returns:
+        One ``(node, parents, before, after)`` tuple per rule, in the order the rules
+        run: ``parents`` are the node's distinct parents in order of first use (``a * a``
+        has one), ``before`` and ``after`` their gradients (tuples of floats) just before
+        and just after the node's rule. Empty when ``root`` is a leaf.
+
+    Raises:
+        Whatever a rule raises (``ZeroDivisionError`` from the rule of ``x.log()`` once
+        ``x.data`` is set to 0, say), after every gradient and walk mark is put back.
+    """
+    steps: list = []
+    if not root._parents:
+        return steps
+    earlier: list = []
+    leaves: list = []
+    kept: list = []
+    order: list = []
+    try:
+        order = _interior_postorder(root, earlier, leaves)
+        kept = [leaf.grad for leaf in leaves]
+        for leaf in leaves:
+            leaf.grad = 0.0
+            leaf._walk = UNSEEN
+        root.grad += 1.0
+        for node in reversed(order):
+            node._walk = UNSEEN
+            parents = tuple({id(parent): parent for parent in node.parents}.values())
+            before = tuple(parent.grad for parent in parents)
+            node._op.float_rule(node)
+            steps.append((node, parents, before, tuple(parent.grad for parent in parents)))
+        return steps
+    except BaseException:
+        _clear_walk_marks(root)
+        raise
+    finally:
+        for node in order:
+            node.grad = 0.0
+        for node, grad in earlier:
+            node.grad = grad
+        for leaf, grad in zip(leaves, kept):
+            leaf.grad = grad

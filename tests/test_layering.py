@@ -26,7 +26,7 @@ LAYERS = [
     {"autograd.functional", "autograd.gradcheck"},  # built on the graph machinery
     {"autograd._graphviz"},  # the graphviz classes (graphviz is imported only here and by draw)
     {"autograd.draw"},  # pictures
-    {"autograd.cli.expression"},
+    {"autograd.html", "autograd.cli.expression"},  # the step-through page; the CLI's parser
     {"autograd.cli.main"},
     {"autograd.cli", "autograd"},  # the packages' public faces
     {"autograd.__main__"},

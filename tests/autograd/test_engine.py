@@ -413,3 +413,109 @@ def test_rules_are_shared_by_all_nodes_of_one_kind():
     assert p not in gc.get_referents(p._op) and q not in gc.get_referents(q._op)
     assert (a.tanh())._op is (b.tanh())._op
     assert autograd.dot([a], [b])._op is autograd.dot([c], [d])._op
+
+
+# -- recorded_sweep: backward() step by step, for the step-through page --------------------
+
+
+def _backward_watched(root):
+    """root.backward() itself, with every rule wrapped to note (node, parents, before,
+    after) around it: what recorded_sweep must reproduce."""
+    noted = []
+    for node in topological_order(root):
+        if not node.parents:
+            continue
+
+        def watched(node, rule=node._op.float_rule):
+            parents = list({id(p): p for p in node.parents}.values())
+            before = tuple(p.grad for p in parents)
+            rule(node)
+            noted.append((node, tuple(parents), before, tuple(p.grad for p in parents)))
+
+        node._op = types.SimpleNamespace(float_rule=watched)  # this node's only
+    root.backward()
+    return noted
+
+
+def _reused_graph(x=0.75):
+    a = Value(x, label="a")
+    return a * a + a
+
+
+GRAPHS = {
+    "a*a + a": _reused_graph,
+    "every op": lambda: all_ops_graph(Value(0.3), Value(-0.7)),
+    "random": lambda: random_graph(4, size=120),
+}
+
+
+@pytest.mark.parametrize("build", GRAPHS.values(), ids=GRAPHS)
+def test_recorded_sweep_is_backward_step_by_step_bit_for_bit(build):
+    recorded, watched = build(), build()
+    steps = autograd.engine.recorded_sweep(recorded)
+    expected = _backward_watched(watched)
+    assert len(steps) == len(expected) == sum(1 for n in topological_order(recorded) if n.parents)
+    index = {id(n): i for i, n in enumerate(topological_order(recorded))}
+    index_watched = {id(n): i for i, n in enumerate(topological_order(watched))}
+    for (node, parents, before, after), (w_node, w_parents, w_before, w_after) in zip(
+        steps, expected
+    ):
+        assert index[id(node)] == index_watched[id(w_node)]
+        assert [index[id(p)] for p in parents] == [index_watched[id(p)] for p in w_parents]
+        # repr: bit for bit, and nan == nan
+        assert list(map(repr, before)) == list(map(repr, w_before))
+        assert list(map(repr, after)) == list(map(repr, w_after))
+
+
+def test_recorded_sweep_of_a_reused_node_shows_each_accumulation_into_it():
+    root = _reused_graph(0.75)  # y = a*a + a: dy/da = 2a + 1
+    (add, add_parents, add_before, add_after), (mul, mul_parents, mul_before, mul_after) = (
+        autograd.engine.recorded_sweep(root)
+    )
+    a = mul.parents[0]
+    assert add is root and mul_parents == (a,)  # a * a: one parent, listed once
+    assert add_parents == (mul, a) and add_before == (0.0, 0.0) and add_after == (1.0, 1.0)
+    assert mul_before == (1.0,) and mul_after == (1.0 + 2 * 0.75,)
+    root.backward()
+    assert a.grad == mul_after[0]
+
+
+def test_recorded_sweep_records_as_if_from_zero_and_puts_every_gradient_back():
+    root = all_ops_graph(Value(0.3), Value(-0.7))
+    root.backward()
+    root.backward()  # interior and leaf gradients all nonzero now
+    nodes = topological_order(root)
+    nodes[0].grad = float("nan")
+    held = [repr(node.grad) for node in nodes]
+    steps = autograd.engine.recorded_sweep(root)
+    assert [repr(node.grad) for node in nodes] == held
+    assert all(node._walk == autograd.engine.UNSEEN for node in nodes)
+    fresh = all_ops_graph(Value(0.3), Value(-0.7))
+    fresh.backward()
+    last = {}
+    for _, parents, _, after in steps:
+        last.update(zip(map(id, parents), after))
+    final = [last.get(id(node), 1.0 if node is root else 0.0) for node in nodes]
+    assert list(map(repr, final)) == list(map(repr, every_grad(fresh)))
+
+
+def test_recorded_sweep_of_a_leaf_is_empty_and_leaves_its_gradient():
+    x = Value(2.0)
+    x.grad = 3.0
+    assert autograd.engine.recorded_sweep(x) == []
+    assert x.grad == 3.0
+
+
+def test_recorded_sweep_that_raises_puts_every_gradient_and_mark_back():
+    x = Value(2.0)
+    h = x.log()
+    y = h * x + h.tanh()
+    y.backward()
+    held = every_grad(y)
+    x.data = 0.0  # log's rule divides by zero mid-sweep
+    with pytest.raises(ZeroDivisionError):
+        autograd.engine.recorded_sweep(y)
+    assert every_grad(y) == held
+    assert all(node._walk == autograd.engine.UNSEEN for node in topological_order(y))
+    x.data = 2.0
+    assert len(autograd.engine.recorded_sweep(y)) == 4

@@ -68,6 +68,8 @@ print(json.dumps({
     "draw": error_of(lambda: autograd.draw(Value(1.0))),
     "bad draw": error_of(lambda: draw("not a Value")),  # graphviz is checked first
     "save_graph": error_of(lambda: save_graph(Value(1.0), path)),
+    "save_graph html": error_of(lambda: save_graph(Value(1.0), path + ".html")),
+    "draw_html": error_of(lambda: autograd.draw_html(Value(1.0))),
     "Drawing()": error_of(Drawing),
     "is the package error": GraphvizNotFoundError is GraphvizPackageNotFoundError,
 }))
@@ -82,14 +84,15 @@ def test_without_graphviz_autograd_and_nn_import_and_drawing_says_how_to_install
     assert (done.returncode, done.stderr) == (0, "")
     found = json.loads(done.stdout)
     assert "autograd.cli.main" in found["modules"] and "autograd.draw" in found["modules"]
-    assert found["FORMATS"] == [".svg", ".png", ".pdf", ".dot", ".gv"]
+    assert found["FORMATS"] == [".svg", ".png", ".pdf", ".dot", ".gv", ".html"]
     assert found["is the package error"]
-    for call in ("draw", "bad draw", "save_graph", "Drawing()"):
+    for call in ("draw", "bad draw", "save_graph", "save_graph html", "draw_html", "Drawing()"):
         name, is_import_error, message = found[call]
         assert (name, is_import_error) == ("GraphvizPackageNotFoundError", True), call
         assert "drawing needs the graphviz Python package" in message
         assert "pip install graphviz" in message and "'dot' program" in message
     assert not never_written.exists()
+    assert not never_written.with_name("graph.dot.html").exists()
 
 
 def test_without_graphviz_the_cli_prints_the_value_and_gradient(without_graphviz):
