@@ -9,12 +9,25 @@ parents), then runs their rules in reverse: every node before its operands, so a
 gradient is complete by the time its rule sends it on. ``topological_order()`` (used by
 drawing and ``grad``) is Kahn's algorithm read backwards, as in HIPS/autograd: count each
 node's uses, then release a node once all its uses are done.
+
+Two guarantees hold whatever happens mid-walk, Ctrl-C included, any number of times:
+
+* **Walk marks never go stale.** Each walk takes a fresh *stamp* (a number larger than
+  any before it) and marks nodes with it: OPEN is the stamp, LISTED the stamp + 1, and
+  any smaller mark, left by an earlier walk however it ended, reads as unseen. So
+  nothing ever has to clear marks, and an interrupted walk cannot mislead a later one.
+* **Sweeps take turns.** ``backward``, ``grad`` and ``recorded_sweep`` hold one
+  process-wide lock while they walk and sweep, so two threads differentiating graphs
+  that share nodes accumulate both sweeps' gradients, one after the other, instead of
+  losing some. (They hold the GIL throughout anyway; the lock costs a microsecond.)
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional, Sequence
+import threading
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from .anomaly import AnomalyError, check_rule
 from .grad_mode import _mode, slow_path
@@ -22,12 +35,29 @@ from .grad_mode import _mode, slow_path
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
 
-# The walk mark each node keeps in its ``_walk`` slot while ``backward()`` orders the
-# graph. Every node is UNSEEN outside a walk (new nodes start so, and the sweep puts
-# them back); UNSEEN is 0 so that the hot loop can test it as ``not mark``.
+# A node's ``_walk`` slot holds the mark of the last walk that reached it. A new node
+# holds UNSEEN, below every stamp. During the walk stamped s, a node marked s is OPEN
+# (its parents are on the stack above it), s + 1 LISTED (in the order already; for
+# ``gradients``, also a leaf noted once), anything below s unseen.
 UNSEEN = 0
-OPEN = 1  # its parents are on the stack above it
-LISTED = 2  # in the order already (or, for ``gradients``, a leaf noted once)
+
+
+class _SweepState:
+    """The lock that sweeps take turns with, and the last walk's stamp (one instance)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.last_stamp = UNSEEN
+
+    def new_stamp(self) -> int:
+        """A stamp above every mark any walk has made (call with ``lock`` held)."""
+        # An interrupt before the store leaves the old value: no walk used the new one.
+        stamp = self.last_stamp + 2
+        self.last_stamp = stamp
+        return stamp
+
+
+_state = _SweepState()
 
 
 def count_uses(root: "Value") -> dict:
@@ -63,17 +93,20 @@ def topological_order(root: "Value") -> list:
 
 def backward(root: "Value") -> None:
     """Add d(root)/d(node) into ``node.grad`` for every node in ``root``'s graph."""
+    # Each ``with _state.lock`` is one line: an exception raised by a line-event trace
+    # function (a debugger, the interrupt tests) where a with-block's line is entered
+    # again for the release would skip the release; on one line there is no such event.
+    with _state.lock: _backward_locked(root)  # noqa: E701
+
+
+def _backward_locked(root: "Value") -> None:
     earlier: list = []
     try:
-        order = _interior_postorder(root, earlier)
+        order = _interior_postorder(root, earlier, _state.new_stamp())
         root.grad += 1.0
         _sweep(order)
-    except BaseException:
-        # An error, or Ctrl-C, part-way: leave no mark set, or every later backward()
-        # through these nodes would be silently wrong.
-        _clear_walk_marks(root)
-        raise
     finally:
+        # Interior nodes' gradients from earlier calls go back, sweep done or not.
         for node, grad in earlier:
             node.grad += grad
 
@@ -87,136 +120,14 @@ def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
     """
     if not root._parents:
         return [1.0 if x is root else 0.0 for x in inputs]
-    earlier: list = []
-    leaves: list = []
-    kept: list = []
-    order: list = []
-    try:
-        order = _interior_postorder(root, earlier, leaves)
-        in_graph = [x._walk == LISTED for x in inputs]
-        kept = [leaf.grad for leaf in leaves]
-        for leaf in leaves:
-            leaf.grad = 0.0
-            leaf._walk = UNSEEN
-        root.grad += 1.0
+    with _state.lock: return _gradients_locked(root, inputs)  # noqa: E701
+
+
+def _gradients_locked(root: "Value", inputs: Sequence["Value"]) -> list:
+    with _from_zero_gradients(root) as (order, stamp):
+        in_graph = [x._walk == stamp + 1 for x in inputs]  # listed by this walk
         _sweep(order)
         return [x.grad if present else 0.0 for x, present in zip(inputs, in_graph)]
-    except BaseException:
-        _clear_walk_marks(root)
-        raise
-    finally:
-        for node in order:
-            node.grad = 0.0
-        for node, grad in earlier:
-            node.grad = grad
-        for leaf, grad in zip(leaves, kept):
-            leaf.grad = grad
-
-
-def _sweep(order: list) -> None:
-    """Run the rules, consumers before their operands: each node's gradient is complete
-    when its rule runs. The marks go back to UNSEEN on the way."""
-    if slow_path.count and _mode.anomaly:
-        _sweep_checked(order)
-        return
-    for node in reversed(order):
-        node._walk = 0  # UNSEEN, as a constant: no global lookup per node
-        # hot: two steps, not node._op.float_rule(node): CPython 3.11 cannot specialise
-        # a method-style call of a function stored in a slot; it can this.
-        rule = node._op.float_rule
-        rule(node)
-
-
-def _interior_postorder(root: "Value", earlier: list, leaves: Optional[list] = None) -> list:
-    """Every interior node of the graph, each after all of its interior parents.
-
-    An iterative depth-first walk: a node is listed once all its parents are, so the
-    list read backwards puts every node before its operands. Leaves (parameters,
-    inputs) have no rule to run and are not listed. The walk keeps its marks (UNSEEN,
-    OPEN, LISTED) in each node's ``_walk`` slot, much cheaper than a set keyed by node.
-
-    Interior nodes may still hold gradient from an earlier backward(); the sweep must
-    send back only this call's gradient, so those are set to 0 here and listed in
-    ``earlier``, to be added back at the end. Given a ``leaves`` list, the walk also
-    lists every leaf once (marking it LISTED), for ``gradients``.
-    """
-    order: list = []
-    if not root._parents:
-        return order
-    emit = order.append
-    stack = [root]
-    push = stack.append
-    pop = stack.pop
-    opened, listed = OPEN, LISTED  # hot: locals, not a global lookup per node
-    # The one-parent case (``_parents`` holds the parent itself) and the tuple case are
-    # written out separately: this is the hot loop of every training step. It is a
-    # ``while True`` loop because CPython 3.11 specialises a function's bytecode only
-    # after 8 calls or unconditional backward jumps; a ``while stack:`` loop ends in a
-    # conditional jump, so one backward() over a long chain would run unspecialised.
-    while True:
-        if not stack:
-            break
-        node = stack[-1]
-        mark = node._walk
-        if not mark:  # UNSEEN
-            node._walk = opened
-            parents = node._parents
-            # Open a run of one-parent nodes (a chain) straight away, without a trip
-            # round the loop for each; stop at a tuple of parents and push those.
-            while type(parents) is not tuple:
-                if parents._walk:
-                    break
-                if not parents._parents:
-                    if leaves is not None:
-                        parents._walk = listed
-                        leaves.append(parents)
-                    break
-                parents._walk = opened
-                push(parents)
-                parents = parents._parents
-            else:
-                for parent in parents:
-                    if parent._parents:
-                        if not parent._walk:
-                            push(parent)
-                    elif leaves is not None and not parent._walk:
-                        parent._walk = listed
-                        leaves.append(parent)
-        else:
-            pop()
-            if mark == opened:  # every parent above it on the stack is listed now
-                node._walk = listed
-                emit(node)
-                if node.grad:
-                    earlier.append((node, node.grad))
-                    node.grad = 0.0
-    return order
-
-
-def _sweep_checked(order: list) -> None:
-    """The sweep with every new gradient checked (anomaly mode)."""
-    root = order[-1]
-    if not math.isfinite(root.grad):
-        raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
-    for node in reversed(order):
-        node._walk = UNSEEN
-        parents = node.parents
-        grads_before = [parent.grad for parent in parents]
-        node._op.float_rule(node)
-        check_rule(node, grads_before)
-
-
-def _clear_walk_marks(root: "Value") -> None:
-    # After an error mid-walk, put every mark back to UNSEEN so the graph stays usable.
-    root._walk = UNSEEN
-    seen = {root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop().parents:
-            if parent not in seen:
-                seen.add(parent)
-                parent._walk = UNSEEN
-                stack.append(parent)
 
 
 def recorded_sweep(root: "Value") -> list:
@@ -240,32 +151,41 @@ def recorded_sweep(root: "Value") -> list:
 
     Raises:
         Whatever a rule raises (``ZeroDivisionError`` from the rule of ``x.log()`` once
-        ``x.data`` is set to 0, say), after every gradient and walk mark is put back.
+        ``x.data`` is set to 0, say), after every gradient is put back.
     """
-    steps: list = []
     if not root._parents:
-        return steps
-    earlier: list = []
-    leaves: list = []
-    kept: list = []
-    order: list = []
-    try:
-        order = _interior_postorder(root, earlier, leaves)
-        kept = [leaf.grad for leaf in leaves]
-        for leaf in leaves:
-            leaf.grad = 0.0
-            leaf._walk = UNSEEN
-        root.grad += 1.0
+        return []
+    with _state.lock: return _recorded_sweep_locked(root)  # noqa: E701
+
+
+def _recorded_sweep_locked(root: "Value") -> list:
+    steps: list = []
+    with _from_zero_gradients(root) as (order, _):
         for node in reversed(order):
-            node._walk = UNSEEN
             parents = tuple({id(parent): parent for parent in node.parents}.values())
             before = tuple(parent.grad for parent in parents)
             node._op.float_rule(node)
             steps.append((node, parents, before, tuple(parent.grad for parent in parents)))
-        return steps
-    except BaseException:
-        _clear_walk_marks(root)
-        raise
+    return steps
+
+
+@contextmanager
+def _from_zero_gradients(root: "Value") -> Iterator[tuple[list, int]]:
+    """Walk ``root``'s graph with every gradient in it set aside and zeroed, and
+    ``root.grad`` at 1.0; yield (the sweep's order, the walk's stamp); then put every
+    gradient back as it was. Call with ``_state.lock`` held."""
+    earlier: list = []
+    leaves: list = []
+    kept: list = []
+    order: list = []
+    stamp = _state.new_stamp()
+    try:
+        order = _interior_postorder(root, earlier, stamp, leaves)
+        kept = [leaf.grad for leaf in leaves]
+        for leaf in leaves:
+            leaf.grad = 0.0
+        root.grad += 1.0
+        yield order, stamp
     finally:
         for node in order:
             node.grad = 0.0
@@ -273,3 +193,97 @@ def recorded_sweep(root: "Value") -> list:
             node.grad = grad
         for leaf, grad in zip(leaves, kept):
             leaf.grad = grad
+
+
+def _sweep(order: list) -> None:
+    """Run the rules, consumers before their operands: each node's gradient is complete
+    when its rule runs."""
+    if slow_path.count and _mode.anomaly:
+        _sweep_checked(order)
+        return
+    for node in reversed(order):
+        # hot: two steps, not node._op.float_rule(node): CPython 3.11 cannot specialise
+        # a method-style call of a function stored in a slot; it can this.
+        rule = node._op.float_rule
+        rule(node)
+
+
+def _interior_postorder(
+    root: "Value", earlier: list, stamp: int, leaves: Optional[list] = None
+) -> list:
+    """Every interior node of the graph, each after all of its interior parents.
+
+    An iterative depth-first walk: a node is listed once all its parents are, so the
+    list read backwards puts every node before its operands. Leaves (parameters,
+    inputs) have no rule to run and are not listed. The walk keeps its marks (OPEN =
+    ``stamp``, LISTED = ``stamp + 1``, see the top of this module) in each node's
+    ``_walk`` slot, much cheaper than a set keyed by node.
+
+    Interior nodes may still hold gradient from an earlier backward(); the sweep must
+    send back only this call's gradient, so those are set to 0 here and listed in
+    ``earlier``, to be added back at the end. Given a ``leaves`` list, the walk also
+    lists every leaf once (marking it LISTED), for ``gradients``.
+    """
+    order: list = []
+    if not root._parents:
+        return order
+    emit = order.append
+    stack = [root]
+    push = stack.append
+    pop = stack.pop
+    opened, listed = stamp, stamp + 1  # a mark below ``opened`` is unseen by this walk
+    # The one-parent case (``_parents`` holds the parent itself) and the tuple case are
+    # written out separately: this is the hot loop of every training step. It is a
+    # ``while True`` loop because CPython 3.11 specialises a function's bytecode only
+    # after 8 calls or unconditional backward jumps; a ``while stack:`` loop ends in a
+    # conditional jump, so one backward() over a long chain would run unspecialised.
+    while True:
+        if not stack:
+            break
+        node = stack[-1]
+        mark = node._walk
+        if mark < opened:  # unseen
+            node._walk = opened
+            parents = node._parents
+            # Open a run of one-parent nodes (a chain) straight away, without a trip
+            # round the loop for each; stop at a tuple of parents and push those.
+            while type(parents) is not tuple:
+                if parents._walk >= opened:
+                    break
+                if not parents._parents:
+                    if leaves is not None:
+                        parents._walk = listed
+                        leaves.append(parents)
+                    break
+                parents._walk = opened
+                push(parents)
+                parents = parents._parents
+            else:
+                for parent in parents:
+                    if parent._parents:
+                        if parent._walk < opened:
+                            push(parent)
+                    elif leaves is not None and parent._walk < opened:
+                        parent._walk = listed
+                        leaves.append(parent)
+        else:
+            pop()
+            if mark == opened:  # every parent above it on the stack is listed now
+                node._walk = listed
+                emit(node)
+                if node.grad:
+                    earlier.append((node, node.grad))
+                    node.grad = 0.0
+    return order
+
+
+def _sweep_checked(order: list) -> None:
+    """The sweep with every new gradient checked (anomaly mode)."""
+    root = order[-1]
+    if not math.isfinite(root.grad):
+        raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
+    for node in reversed(order):
+        parents = node.parents
+        grads_before = [parent.grad for parent in parents]
+        node._op.float_rule(node)
+        check_rule(node, grads_before)
