@@ -37,7 +37,7 @@ def value_labels(source):
 
 
 def edges(source):
-    return re.findall(r"^\t(\w+) -> (\w+)$", source, flags=re.MULTILINE)
+    return re.findall(r"^\t(\w+) -> (\w+)(?: \[.*\])?$", source, flags=re.MULTILINE)
 
 
 def label_of(attributes):
@@ -75,19 +75,19 @@ def chain(length):
 # -- structure ------------------------------------------------------------------------------
 
 
-def test_value_nodes_are_records_with_label_data_and_grad_to_four_decimals():
+def test_value_nodes_are_records_with_label_data_and_grad_to_four_significant_digits():
     x = Value(0.5, label="x")
     y = x * 2
     y.backward()
     found = set(value_labels(draw(y).source))
-    assert "{ x | data 0.5000 | grad 2.0000 }" in found
-    assert "{ data 1.0000 | grad 1.0000 }" in found  # no label part when there is none
+    assert "{ x | data 0.5 | grad 2 }" in found
+    assert "{ data 1 | grad 1 }" in found  # no label part when there is none
 
 
 def test_show_grad_false_leaves_out_the_grad_field():
     x = Value(0.25, label="x")
     source = draw(x.exp(), show_grad=False).source
-    assert "{ x | data 0.2500 }" in source
+    assert "{ x | data 0.25 }" in source
     assert "grad" not in source
 
 
@@ -187,10 +187,10 @@ def test_output_parameters_named_and_unnamed_leaves_get_distinct_colours():
     by_text = {text.split(" | ")[0].strip("{ "): colour for text, colour in found.items()}
     assert by_text["w"] == COLOURS["parameter"]
     assert by_text["x"] == COLOURS["named leaf"]
-    assert by_text["data 4.0000"] == COLOURS["unnamed leaf"]
-    assert by_text["data 6.0000"] == "white"  # intermediate
-    assert by_text["data 10.0000"] == COLOURS["output"]
-    assert len(set(COLOURS.values()) | {"white"}) == 5
+    assert by_text["data 4"] == COLOURS["unnamed leaf"]
+    assert by_text["data 6"] == "white"  # intermediate
+    assert by_text["data 10"] == COLOURS["output"]
+    assert len(set(COLOURS.values()) | {"white"}) == len(COLOURS) + 1
 
 
 def test_without_parameters_a_named_leaf_is_green_not_blue():
@@ -241,7 +241,7 @@ def test_hostile_label_stays_inside_its_record_field_in_the_dot_source():
     label = label_of(nodes(draw(x, legend=False).source)["v0"])
     # three fields: the only unescaped | are the two separators added by draw
     assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", label)) == 2
-    assert label.endswith("| data 1.0000 | grad 0.0000 }")
+    assert label.endswith("| data 1 | grad 0 }")
 
 
 @needs_dot
@@ -310,7 +310,7 @@ def test_max_nodes_none_draws_any_size():
 def test_svg_output_parses_as_xml_and_shows_data_and_grad():
     out, _ = neuron()
     texts = svg_texts(draw(out).pipe(format="svg", encoding="utf-8"))
-    assert "data 0.7071" in texts and "grad 1.0000" in texts
+    assert "data 0.7071" in texts and "grad 1" in texts
 
 
 @needs_dot
@@ -326,7 +326,7 @@ def no_dot(monkeypatch, tmp_path):
 
 
 def test_without_dot_the_source_still_works(no_dot):
-    assert "data 1.0000" in draw(Value(1.0)).source
+    assert "data 1 " in draw(Value(1.0)).source
 
 
 @pytest.mark.parametrize("render", ["pipe", "render", "save_graph"])
