@@ -68,6 +68,13 @@ INTERMEDIATE_COLOUR = "white"
 #: outright on labels of some 16 KB); the full text goes in the node's tooltip.
 LONGEST_LABEL = 200
 ELLIPSIS = "\u2026"
+# dot refuses quoted strings over 16384 bytes; a longer tooltip is cut to fit.
+LONGEST_TOOLTIP_BYTES = 16_000
+#: Graph attributes for a quick layout of long chains with reuse (a value used far
+#: downstream makes an edge across hundreds of ranks): no network-simplex passes for ranks
+#: and positions, which on such graphs take minutes and barely change the picture. The
+#: CLI's -o uses them.
+FAST_LAYOUT = {"nslimit": "0", "nslimit1": "0"}
 TABLE_WRAP = 20  # at most this many entries per band of a parameter table or a collapsed box
 
 OP_STYLE = {"shape": "ellipse", "fontsize": "10", "height": "0.3", "margin": "0.04"}
@@ -296,6 +303,16 @@ def shorten(text: str, limit: int = LONGEST_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
+def _tooltip(text: str) -> str:
+    """``text`` as a tooltip attribute: whole, unless dot could not read it (16 KB)."""
+    limit = len(text)
+    while True:
+        escaped = escape(shorten(text, limit), record=False)
+        if len(escaped.encode("utf-8")) <= LONGEST_TOOLTIP_BYTES:
+            return escaped
+        limit //= 2
+
+
 def op_label(node: Value) -> str:
     """How a drawing names the operation that made ``node``: ``'*'``, ``'* 2'``, ``'2 -'``.
 
@@ -496,6 +513,13 @@ class _Picture:
         """
         return node.label or self.names.get(id(node), "")
 
+    def short_name_of(self, node: Value) -> str:
+        """``name_of``, relative to its module when the parameter is in a module's table."""
+        if node.label or id(node) not in self.hidden:
+            return self.name_of(node)
+        name = self.names[id(node)]
+        return _relative(name, draw_groups.module_of(name))
+
     def number(self, x: float) -> str:
         return format_number(x, self.digits)
 
@@ -672,9 +696,7 @@ def _plan(picture: _Picture, out: _Statements, expand_dot: bool, group: bool) ->
         colour = _fill_colour(node, picture.root, picture.names)
         used_colours.add(colour)
         name = picture.name_of(node)
-        attributes = {}
-        if len(name) > LONGEST_LABEL:
-            attributes["tooltip"] = escape(name, record=False)
+        attributes = {"tooltip": _tooltip(name)} if len(name) > LONGEST_LABEL else {}
         out.node(
             cluster, name=f"v{i}", label=picture.record(name, node.data, node.grad),
             shape="record", style="filled", fillcolor=colour, **attributes,
@@ -727,11 +749,7 @@ def _plan(picture: _Picture, out: _Statements, expand_dot: bool, group: bool) ->
         if picture.hidden.get(id(parameters[0])) is None:
             continue  # collapsed: left out
         used_colours.add(COLOURS[PARAMETER])
-        entries = [
-            picture.entry(parameter.label or _relative(picture.names[id(parameter)], module),
-                          parameter)
-            for parameter in parameters
-        ]  # fmt: skip
+        entries = [picture.entry(picture.short_name_of(p), p) for p in parameters]
         title = _html("parameters" if home is not None else f"{module or 'model'} parameters")
         label = _table(title, entries, COLOURS[PARAMETER], picture.across, picture.show_grad)
         out.node(home, name=table, label=label, shape="plaintext", margin="0")
@@ -751,7 +769,7 @@ def _expand(
     for k, (a, b) in enumerate(terms, start=1):
         product = (a.data if type(a) is Value else a) * (b.data if type(b) is Value else b)
         total += product
-        sides = [picture.name_of(v) if type(v) is Value else f"{v:g}" for v in (a, b)]
+        sides = [picture.short_name_of(v) if type(v) is Value else f"{v:g}" for v in (a, b)]
         name = "*".join(sides) if all(sides) else ""
         term, term_op = f"term{i}_{k}", f"termop{i}_{k}"
         numbers = [f"{v:g}" for v in (a, b) if type(v) is not Value]
@@ -800,7 +818,7 @@ def _emit(gv: ModuleType, drawing: Any, picture: _Picture, statements: _Statemen
                 continue
             single = len(layer.members) == 1
             with drawing.subgraph(name=f"cluster_layer{k}") as cluster:
-                cluster.attr(label=escape(layer.label, record=False), **LAYER_STYLE)
+                cluster.attr(label=escape(shorten(layer.label), record=False), **LAYER_STYLE)
                 add_nodes(cluster, own)
                 for unit in inside:
                     if single:
@@ -809,7 +827,7 @@ def _emit(gv: ModuleType, drawing: Any, picture: _Picture, statements: _Statemen
                         continue
                     number = picture.groups.units.index(unit)
                     with cluster.subgraph(name=f"cluster_unit{number}") as inner:
-                        inner.attr(label=escape(_relative(unit.label, layer.module),
+                        inner.attr(label=escape(shorten(_relative(unit.label, layer.module)),
                                                 record=False), **UNIT_STYLE)  # fmt: skip
                         add_nodes(inner, nodes[unit])
                         same_rank(inner, unit)
