@@ -241,10 +241,9 @@ def _check_arguments(
         )
 
 
-def _refuse_size(count: int, max_nodes: int, what: str) -> None:
+def _refuse_size(what: str, max_nodes: int) -> None:
     raise ValueError(
-        f"draw: the graph has more than {max_nodes} {what} (counting stopped at "
-        f"{count}), over the limit max_nodes={max_nodes}; pass a larger "
+        f"draw: {what}, over the limit max_nodes={max_nodes}; pass a larger "
         "max_nodes, or max_nodes=None to draw it anyway"
     )
 
@@ -630,7 +629,8 @@ def draw(
     if max_nodes is not None and collapse is None:
         count = _count_nodes(root, max_nodes)
         if count > max_nodes:
-            _refuse_size(count, max_nodes, "Values")
+            what = f"the graph has more than {max_nodes} Values (counting stopped at {count})"
+            _refuse_size(what, max_nodes)
     names = _parameter_names(parameters)
     options = {
         "digits": digits, "show_grad": show_grad, "rankdir": rankdir,
@@ -646,7 +646,7 @@ def draw(
             for attributes in body
         )
         if drawn > max_nodes:
-            _refuse_size(drawn, max_nodes, "boxes to draw")
+            _refuse_size(f"collapsed, the graph would draw {drawn} boxes", max_nodes)
 
     graph_attr = {"rankdir": rankdir}
     if picture.groups is not None:
