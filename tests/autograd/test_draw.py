@@ -764,9 +764,11 @@ def test_collapse_draws_a_batch_that_max_nodes_refuses_uncollapsed():
     model, loss = moons_loss(8)  # 857 Values
     with pytest.raises(ValueError, match="more than 500 Values"):
         draw(loss, parameters=model)
-    source = draw(loss, parameters=model, collapse="layer").source  # 8 * 3 boxes, 27 Values
-    assert len([n for n in nodes(source) if n.startswith("box")]) == 24
-    with pytest.raises(ValueError, match=r"would draw 50 boxes, over the limit max_nodes=40"):
+    source = draw(loss, parameters=model, collapse="layer").source
+    assert len([n for n in nodes(source) if n.startswith("box")]) == 8 * 3
+    drawn = [n for n in nodes(source) if not n.startswith(("op", "legend"))]
+    assert len(drawn) == 8 * 3 + 8 * 3 + 2  # and per point 3 loss values; a sum and a scale
+    with pytest.raises(ValueError, match=r"would draw 50 boxes and values, over the limit"):
         draw(loss, parameters=model, collapse="layer", max_nodes=40)
 
 
