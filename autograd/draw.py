@@ -822,6 +822,7 @@ def _emit(gv: ModuleType, drawing: Any, picture: _Picture, statements: _Statemen
     nodes = statements.nodes
     add_nodes(drawing, nodes[None])
     if picture.groups is not None:
+        unit_numbers = {id(unit): k for k, unit in enumerate(picture.groups.units)}
         for k, layer in enumerate(picture.groups.layers):
             inside = [unit for unit in layer.members if unit in nodes]
             own = nodes.get(("layer", layer), [])
@@ -836,8 +837,7 @@ def _emit(gv: ModuleType, drawing: Any, picture: _Picture, statements: _Statemen
                         add_nodes(cluster, nodes[unit])
                         same_rank(cluster, unit)
                         continue
-                    number = picture.groups.units.index(unit)
-                    with cluster.subgraph(name=f"cluster_unit{number}") as inner:
+                    with cluster.subgraph(name=f"cluster_unit{unit_numbers[id(unit)]}") as inner:
                         inner.attr(label=escape(shorten(_relative(unit.label, layer.module)),
                                                 record=False), **UNIT_STYLE)  # fmt: skip
                         add_nodes(inner, nodes[unit])
