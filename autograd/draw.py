@@ -463,7 +463,7 @@ class _Picture:
         self.box_of: dict = {}  # node index -> the collapsed Group that replaces it
         self.boxes: list = []
         self.hidden: dict = {}  # id(parameter) -> its table's name, or None: not drawn
-        self.tables: list = []  # (name, module, parameters)
+        self.tables: list = []  # (name, module, its parameters, the unit it sits in or None)
         if options["group"] or options["collapse"] is not None:
             self._group(options["collapse"])
 
@@ -776,10 +776,10 @@ def _expand(
     d term = 1), read off the node; nothing is run again.
     """
     terms, bias = _dot_terms(node)
-    total = 0.0
+    products = []
     for k, (a, b) in enumerate(terms, start=1):
         product = (a.data if type(a) is Value else a) * (b.data if type(b) is Value else b)
-        total += product
+        products.append(product)
         sides = [picture.short_name_of(v) if type(v) is Value else f"{v:g}" for v in (a, b)]
         name = "*".join(sides) if all(sides) else ""
         term, term_op = f"term{i}_{k}", f"termop{i}_{k}"
@@ -795,6 +795,7 @@ def _expand(
                 connect(v, term_op, cluster)
         out.edge(term_op, term)
         out.edge(term, f"op{i}")
+    total = sum(products)  # summed as nary's dot sums them, so the same float
     if bias is not None:
         total += bias.data
         connect(bias, f"op{i}", cluster, headlabel="b", **TERM_STYLE)

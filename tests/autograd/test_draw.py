@@ -582,6 +582,15 @@ def test_expand_dot_over_numbers_and_a_number_bias_shows_them():
     assert label_of(drawn["op2"]) == "+ 0.25"
 
 
+def test_expand_dot_sums_the_products_to_exactly_the_dots_data():
+    model, out = mlp_point(seed=1, sizes=(2, [16, 16, 1]))
+    source = draw(out, expand_dot=True, max_nodes=None).source
+    order = autograd.topological_order(out)
+    dots = [f"op{i}" for i, v in enumerate(order) if v.op == "dot"]
+    drawn = nodes(source)
+    assert {label_of(drawn[name]) for name in dots} == {"+"}  # no leftover constant
+
+
 def test_expand_dot_over_mixed_operands():
     w, x = Value(2.0, label="w"), Value(3.0, label="x")
     out = autograd.dot([w, 0.5], [-1.0, x], 1.0)  # DOT_MIXED: -2 + 1.5 + 1
