@@ -782,10 +782,13 @@ def test_collapse_draws_a_batch_that_max_nodes_refuses_uncollapsed():
 
 
 @needs_dot
-def test_a_grouped_2_16_16_1_mlp_renders_within_4000_points_each_way(tmp_path):
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_grouped_2_16_16_1_mlp_renders_within_4000_points_each_way(tmp_path, rankdir):
     model, out = mlp_point()
     # a generous timeout: a layout regression fails here instead of hanging the suite
-    path = save_graph(out, tmp_path / "mlp.svg", parameters=model, group=True, timeout=60)
+    path = save_graph(
+        out, tmp_path / "mlp.svg", parameters=model, group=True, rankdir=rankdir, timeout=60
+    )
     svg = ElementTree.parse(path).getroot()
     width, height = (float(svg.get(side).removesuffix("pt")) for side in ("width", "height"))
     assert width <= 4000 and height <= 4000, (width, height)
