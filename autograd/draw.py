@@ -81,7 +81,7 @@ LONGEST_TOOLTIP_BYTES = 16_000
 #: Graph attributes for a quick layout of long chains with reuse (a value used far
 #: downstream makes an edge across hundreds of ranks): no network-simplex passes for ranks
 #: and positions, which on such graphs take minutes and barely change the picture. The
-#: CLI's -o uses them.
+#: CLI's -o uses them: ``draw(y, graph_attr=FAST_LAYOUT)``.
 FAST_LAYOUT = {"nslimit": "0", "nslimit1": "0"}
 TABLE_WRAP = 20  # at most this many entries per band of a parameter table or a collapsed box
 
@@ -585,6 +585,7 @@ def draw(
     expand_dot: bool = False,
     group: bool = False,
     collapse: Optional[str] = None,
+    graph_attr: Optional[Mapping[str, str]] = None,
 ) -> Drawing:
     """Draw the computation graph of ``root`` as a ``graphviz.Digraph`` (a ``Drawing``).
 
@@ -612,6 +613,8 @@ def draw(
             named ``parameters``; see ``autograd.draw_groups`` for how calls are found.
         collapse: ``"neuron"`` or ``"layer"``: draw each such call as one box holding
             its outputs' data and grad (parameters left out). Needs named ``parameters``.
+        graph_attr: more Graphviz graph attributes, e.g. ``FAST_LAYOUT`` for long
+            chains that reuse a value far downstream.
 
     Returns:
         A ``Drawing``: a graphviz Digraph whose DOT text depends only on the graph.
@@ -659,11 +662,12 @@ def draw(
         if drawn > max_nodes:
             _refuse_size(f"collapsed, the graph would draw {drawn} boxes and values", max_nodes)
 
-    graph_attr = {"rankdir": rankdir}
+    attributes = {"rankdir": rankdir}
     if picture.groups is not None:
-        graph_attr.update(GROUPED_LAYOUT)
+        attributes.update(GROUPED_LAYOUT)
+    attributes.update(graph_attr or {})
     drawing = gv.Drawing(
-        graph_attr=graph_attr, node_attr={"fontname": "Helvetica", "fontsize": "11"}
+        graph_attr=attributes, node_attr={"fontname": "Helvetica", "fontsize": "11"}
     )
     _emit(gv, drawing, picture, statements)
     if legend:

@@ -51,6 +51,7 @@ Exit status: 0 on success; 2, with one error line on stderr, otherwise.
 RENDER_TIMEOUT = 3.5
 FALLBACK_TIMEOUT = 1.5
 FALLBACK_ENGINE = "sfdp"
+PICTURES = (".svg", ".png", ".pdf")  # what the fallback can draw: pictures of a drawing
 MAX_MESSAGE = 400  # characters; argparse echoes arguments, which may be huge
 
 _OPTIONS = ("-h", "--help", "-o", "--output")
@@ -120,13 +121,16 @@ def _save(output: object, path: Path) -> None:
 
     The expression's length limit bounds the graph's size; the timeouts bound Graphviz,
     whose dot can take minutes on a few hundred nodes with long edges (a variable used
-    at every step) without FAST_LAYOUT.
+    at every step) without FAST_LAYOUT. The Value itself goes to ``save_graph``, so that
+    every format it knows works here too.
     """
-    drawing = draw(output, max_nodes=None)
-    drawing.graph_attr.update(FAST_LAYOUT)
+    options = {"max_nodes": None, "graph_attr": FAST_LAYOUT}
     try:
-        save_graph(drawing, path, timeout=RENDER_TIMEOUT)
+        save_graph(output, path, timeout=RENDER_TIMEOUT, **options)
     except TimeoutError:
+        if path.suffix.lower() not in PICTURES:
+            raise
+        drawing = draw(output, **options)
         drawing.engine = FALLBACK_ENGINE
         save_graph(drawing, path, timeout=FALLBACK_TIMEOUT)
         print(

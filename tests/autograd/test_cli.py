@@ -165,7 +165,9 @@ def test_output_option_writes_the_svg_and_still_prints_the_numbers(tmp_path):
 def test_output_option_writes_dot_text(tmp_path):
     path = tmp_path / "graph.dot"
     assert run("x * 2", "x=1", "--output", str(path))[0] == 0
-    assert "{ x | data 1 | grad 2 }" in path.read_text()
+    text = path.read_text()
+    assert "{ x | data 1 | grad 2 }" in text
+    assert "nslimit=0 nslimit1=0" in text  # FAST_LAYOUT, for whoever renders it later
 
 
 # x used at every step of a 199-character sum: each use an edge across up to 200 ranks.

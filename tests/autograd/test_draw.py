@@ -147,6 +147,11 @@ def test_a_leaf_alone_draws_one_node_and_no_edges():
     assert edges(source) == []
 
 
+def test_graph_attr_adds_graphviz_graph_attributes():
+    source = draw(Value(1.0), graph_attr=draw_module.FAST_LAYOUT).source
+    assert "graph [nslimit=0 nslimit1=0 rankdir=LR]" in source
+
+
 def test_rankdir_is_passed_to_graphviz():
     assert "rankdir=TB" in draw(Value(1.0), rankdir="TB").source
 
