@@ -24,7 +24,9 @@ LAYERS = [
     {"autograd.value"},  # the base type and its operations
     {"autograd.nary"},  # sum, dot, matvec
     {"autograd.functional", "autograd.gradcheck"},  # built on the graph machinery
-    {"autograd._graphviz"},  # the graphviz classes (graphviz is imported only here and by draw)
+    # the graphviz classes (graphviz is imported only here and by draw); which module call
+    # made each node, inferred for grouped drawings
+    {"autograd._graphviz", "autograd.draw_groups"},
     {"autograd.draw"},  # pictures
     {"autograd.html", "autograd.cli.expression"},  # the step-through page; the CLI's parser
     {"autograd.cli.main"},

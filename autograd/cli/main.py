@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Optional, Sequence
 
-from ..draw import FORMATS, GraphvizPackageNotFoundError, save_graph
+from ..draw import FAST_LAYOUT, FORMATS, GraphvizPackageNotFoundError, draw, save_graph
 from .expression import FUNCTIONS, MAX_LENGTH, evaluate, parse_variables
 
 PROG = "chainrule"
@@ -45,7 +45,13 @@ Exit status: 0 on success; 2, with one error line on stderr, otherwise.
 """
 
 
-RENDER_TIMEOUT = 30.0  # seconds that dot may take to draw the picture for -o
+# -o waits at most RENDER_TIMEOUT + FALLBACK_TIMEOUT = 5 s for Graphviz: dot with
+# FAST_LAYOUT (well under 2 s for any 1000-character expression measured), then, if dot
+# is still not done, the force-directed sfdp, which is quicker still but less tidy.
+RENDER_TIMEOUT = 3.5
+FALLBACK_TIMEOUT = 1.5
+FALLBACK_ENGINE = "sfdp"
+PICTURES = (".svg", ".png", ".pdf")  # what the fallback can draw: pictures of a drawing
 MAX_MESSAGE = 400  # characters; argparse echoes arguments, which may be huge
 
 _OPTIONS = ("-h", "--help", "-o", "--output")
@@ -110,6 +116,30 @@ def _fail(message: object) -> int:
     return 2
 
 
+def _save(output: object, path: Path) -> None:
+    """Draw ``output`` to ``path``, waiting at most 5 s for Graphviz in all.
+
+    The expression's length limit bounds the graph's size; the timeouts bound Graphviz,
+    whose dot can take minutes on a few hundred nodes with long edges (a variable used
+    at every step) without FAST_LAYOUT. The Value itself goes to ``save_graph``, so that
+    every format it knows works here too.
+    """
+    options = {"max_nodes": None, "graph_attr": FAST_LAYOUT}
+    try:
+        save_graph(output, path, timeout=RENDER_TIMEOUT, **options)
+    except TimeoutError:
+        if path.suffix.lower() not in PICTURES:
+            raise
+        drawing = draw(output, **options)
+        drawing.engine = FALLBACK_ENGINE
+        save_graph(drawing, path, timeout=FALLBACK_TIMEOUT)
+        print(
+            f"{PROG}: note: dot took over {RENDER_TIMEOUT:g} s to lay out the graph, so "
+            f"{FALLBACK_ENGINE} drew it instead (a looser layout)",
+            file=sys.stderr,
+        )
+
+
 def _run(argv: Optional[Sequence[str]]) -> int:
     parser = _parser()
     try:
@@ -129,9 +159,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         return _fail(error)
     if args.output is not None:
         try:
-            # The expression's length limit bounds the graph's size; the timeout bounds
-            # dot, which can take minutes on a few hundred nodes with long edges.
-            save_graph(output, args.output, max_nodes=None, timeout=RENDER_TIMEOUT)
+            _save(output, args.output)
         except (OSError, RuntimeError, GraphvizPackageNotFoundError) as error:
             return _fail(f"cannot write {str(args.output)!r}: {error}")
     gradients = {name: leaf.grad for name, leaf in leaves.items()}

@@ -165,7 +165,44 @@ def test_output_option_writes_the_svg_and_still_prints_the_numbers(tmp_path):
 def test_output_option_writes_dot_text(tmp_path):
     path = tmp_path / "graph.dot"
     assert run("x * 2", "x=1", "--output", str(path))[0] == 0
-    assert "{ x | data 1.0000 | grad 2.0000 }" in path.read_text()
+    text = path.read_text()
+    assert "{ x | data 1 | grad 2 }" in text
+    assert "nslimit=0 nslimit1=0" in text  # FAST_LAYOUT, for whoever renders it later
+
+
+# x used at every step of a 199-character sum: each use an edge across up to 200 ranks.
+# Plain dot sits in layout for well over a minute on it (measured: > 60 s; 48 s for the
+# 149-character x*x*...*x+x+...+x).
+REUSED_FAR_DOWNSTREAM = "+".join(["x"] * 100)
+
+
+@needs_dot
+def test_output_of_a_chain_with_reuse_is_laid_out_by_dot_within_its_timeout(tmp_path):
+    # bounded by cli.main.RENDER_TIMEOUT: were dot slower, the sfdp fallback would say so
+    path = tmp_path / "graph.svg"
+    status, stdout, stderr = run(REUSED_FAR_DOWNSTREAM, "x=1", "-o", str(path))
+    assert (status, stderr) == (0, "")
+    assert parse_output(stdout) == {"value": 100.0, "d/dx": 100.0}
+    ElementTree.parse(path)
+
+
+@needs_dot
+def test_output_falls_back_to_sfdp_when_dot_is_slow_and_says_so_in_one_line(
+    tmp_path, monkeypatch
+):
+    cli_main = sys.modules["autograd.cli.main"]
+    monkeypatch.setattr(cli_main, "RENDER_TIMEOUT", 1e-6)  # dot never finishes in time
+    monkeypatch.setattr(cli_main, "FALLBACK_TIMEOUT", 60.0)
+    path = tmp_path / "graph.svg"
+    status, stdout, stderr = run("x * x + x", "x=2", "-o", str(path))
+    assert status == 0 and stdout.startswith("value = ")
+    assert stderr.count("\n") == 1 and "sfdp drew it instead" in stderr
+    ElementTree.parse(path)
+
+
+def test_output_waits_at_most_five_seconds_for_graphviz():
+    cli_main = sys.modules["autograd.cli.main"]
+    assert cli_main.RENDER_TIMEOUT + cli_main.FALLBACK_TIMEOUT <= 5.0
 
 
 def test_output_with_an_unknown_suffix_is_refused_before_anything_runs(tmp_path):

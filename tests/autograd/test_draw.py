@@ -27,7 +27,7 @@ HOSTILE = 'a|b{c}<d>"e\\ <script>alert(1)</script> &amp; &lt; &foo; x'
 
 def nodes(source):
     """{node name: attribute text} for every node statement of a DOT source."""
-    found = dict(re.findall(r"^\t(\w+) \[(.*)\]$", source, flags=re.MULTILINE))
+    found = dict(re.findall(r"^\t+(\w+) \[(.*)\]$", source, flags=re.MULTILINE))
     return {name: attrs for name, attrs in found.items() if name not in ("graph", "node")}
 
 
@@ -37,7 +37,7 @@ def value_labels(source):
 
 
 def edges(source):
-    return re.findall(r"^\t(\w+) -> (\w+)$", source, flags=re.MULTILINE)
+    return re.findall(r"^\t(\w+) -> (\w+)(?: \[.*\])?$", source, flags=re.MULTILINE)
 
 
 def label_of(attributes):
@@ -75,19 +75,19 @@ def chain(length):
 # -- structure ------------------------------------------------------------------------------
 
 
-def test_value_nodes_are_records_with_label_data_and_grad_to_four_decimals():
+def test_value_nodes_are_records_with_label_data_and_grad_to_four_significant_digits():
     x = Value(0.5, label="x")
     y = x * 2
     y.backward()
     found = set(value_labels(draw(y).source))
-    assert "{ x | data 0.5000 | grad 2.0000 }" in found
-    assert "{ data 1.0000 | grad 1.0000 }" in found  # no label part when there is none
+    assert "{ x | data 0.5 | grad 2 }" in found
+    assert "{ data 1 | grad 1 }" in found  # no label part when there is none
 
 
 def test_show_grad_false_leaves_out_the_grad_field():
     x = Value(0.25, label="x")
     source = draw(x.exp(), show_grad=False).source
-    assert "{ x | data 0.2500 }" in source
+    assert "{ x | data 0.25 }" in source
     assert "grad" not in source
 
 
@@ -147,6 +147,11 @@ def test_a_leaf_alone_draws_one_node_and_no_edges():
     assert edges(source) == []
 
 
+def test_graph_attr_adds_graphviz_graph_attributes():
+    source = draw(Value(1.0), graph_attr=draw_module.FAST_LAYOUT).source
+    assert "graph [nslimit=0 nslimit1=0 rankdir=LR]" in source
+
+
 def test_rankdir_is_passed_to_graphviz():
     assert "rankdir=TB" in draw(Value(1.0), rankdir="TB").source
 
@@ -187,10 +192,10 @@ def test_output_parameters_named_and_unnamed_leaves_get_distinct_colours():
     by_text = {text.split(" | ")[0].strip("{ "): colour for text, colour in found.items()}
     assert by_text["w"] == COLOURS["parameter"]
     assert by_text["x"] == COLOURS["named leaf"]
-    assert by_text["data 4.0000"] == COLOURS["unnamed leaf"]
-    assert by_text["data 6.0000"] == "white"  # intermediate
-    assert by_text["data 10.0000"] == COLOURS["output"]
-    assert len(set(COLOURS.values()) | {"white"}) == 5
+    assert by_text["data 4"] == COLOURS["unnamed leaf"]
+    assert by_text["data 6"] == "white"  # intermediate
+    assert by_text["data 10"] == COLOURS["output"]
+    assert len(set(COLOURS.values()) | {"white"}) == len(COLOURS) + 1
 
 
 def test_without_parameters_a_named_leaf_is_green_not_blue():
@@ -241,7 +246,7 @@ def test_hostile_label_stays_inside_its_record_field_in_the_dot_source():
     label = label_of(nodes(draw(x, legend=False).source)["v0"])
     # three fields: the only unescaped | are the two separators added by draw
     assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", label)) == 2
-    assert label.endswith("| data 1.0000 | grad 0.0000 }")
+    assert label.endswith("| data 1 | grad 0 }")
 
 
 @needs_dot
@@ -310,7 +315,7 @@ def test_max_nodes_none_draws_any_size():
 def test_svg_output_parses_as_xml_and_shows_data_and_grad():
     out, _ = neuron()
     texts = svg_texts(draw(out).pipe(format="svg", encoding="utf-8"))
-    assert "data 0.7071" in texts and "grad 1.0000" in texts
+    assert "data 0.7071" in texts and "grad 1" in texts
 
 
 @needs_dot
@@ -326,7 +331,7 @@ def no_dot(monkeypatch, tmp_path):
 
 
 def test_without_dot_the_source_still_works(no_dot):
-    assert "data 1.0000" in draw(Value(1.0)).source
+    assert "data 1 " in draw(Value(1.0)).source
 
 
 @pytest.mark.parametrize("render", ["pipe", "render", "save_graph"])
@@ -436,3 +441,399 @@ def test_drawing_repr_has_no_memory_address_so_saved_notebooks_stay_stable():
     x = Value(1.5, label="x")
     first, second = repr(draw(x * 2)), repr(draw(x * 2))
     assert first == second and "0x" not in first
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "x, shown",
+    [
+        (1.23456e-5, "1.235e-05"),
+        (-0.39321, "-0.3932"),
+        (12000.0, "1.2e+04"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (0.5, "0.5"),
+        (6.8813735870195432, "6.881"),
+        (float("inf"), "inf"),
+        (float("nan"), "nan"),
+    ],
+)
+def test_numbers_show_four_significant_digits_and_zero_as_0(x, shown):
+    assert draw_module.format_number(x) == shown
+
+
+def test_a_vanishing_gradient_is_visible_not_rounded_to_zero():
+    x = Value(1.0, label="x")
+    y = x * 1e-5
+    y.backward()
+    assert "{ x | data 1 | grad 1e-05 }" in value_labels(draw(y).source)
+
+
+def test_digits_sets_the_significant_digits():
+    x = Value(2.0 / 3.0, label="x")
+    assert "{ x | data 0.66666667 | grad 0 }" in value_labels(draw(x, digits=8).source)
+    assert "{ x | data 0.7 | grad 0 }" in value_labels(draw(x, digits=1).source)
+
+
+@pytest.mark.parametrize("digits", [0, 18, 2.5, True, "4"])
+def test_bad_digits_are_refused(digits):
+    with pytest.raises(ValueError, match="digits"):
+        draw(Value(1.0), digits=digits)
+
+
+# -- parameter names ------------------------------------------------------------------------
+
+
+def test_parameters_may_be_a_dict_of_names_shown_in_the_records():
+    w, b = Value(2.0), Value(0.5)
+    out = w * 3 + b
+    drawn = nodes(draw(out, parameters={"weight": w, "bias": b}).source)
+    labels = {label_of(a): fill_of(a) for n, a in drawn.items() if n.startswith("v")}
+    assert labels["{ weight | data 2 | grad 0 }"] == COLOURS["parameter"]
+    assert labels["{ bias | data 0.5 | grad 0 }"] == COLOURS["parameter"]
+
+
+def test_parameters_may_be_a_module_named_by_named_parameters():
+    nn = pytest.importorskip("nn")
+    neuron = nn.Neuron(2, activation="tanh")
+    source = draw(neuron([1.0, 2.0]), parameters=neuron).source
+    found = value_labels(source)
+    assert any(label.startswith("{ w.0 |") for label in found)
+    assert any(label.startswith("{ b |") for label in found)
+
+
+def test_anything_with_named_parameters_counts_as_a_module():
+    w = Value(1.5)
+
+    class Model:  # not an nn.Module: autograd must not need nn
+        def named_parameters(self):
+            return [("layer.w", w)]
+
+    assert "{ layer.w | data 1.5 | grad 0 }" in value_labels(draw(w * 2, parameters=Model()).source)
+
+
+def test_a_values_own_label_wins_over_its_parameter_name():
+    w = Value(2.0, label="my_w")
+    assert "{ my_w | data 2 | grad 0 }" in value_labels(draw(w * 2, parameters={"w": w}).source)
+
+
+@pytest.mark.parametrize("parameters", [Value(1.0), "w", {"w": 1.0}, {1: Value(1.0)}])
+def test_parameters_that_are_not_values_with_string_names_are_refused(parameters):
+    with pytest.raises(TypeError, match="parameter"):
+        draw(Value(1.0), parameters=parameters)
+
+
+# -- inside a dot: term labels and expand_dot ------------------------------------------------
+
+
+def edge_statements(source):
+    """(tail, head, attribute text) for every edge statement."""
+    return re.findall(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$", source, flags=re.MULTILINE)
+
+
+def test_edges_into_a_dot_carry_their_term_so_w1_pairs_with_x1():
+    out, _ = neuron()
+    source = draw(out, legend=False).source
+    dot_op = next(n for n, a in nodes(source).items() if label_of(a) == "dot")
+    names = {label_of(a).split(" | ")[0].strip("{ "): n for n, a in nodes(source).items()}
+    terms = {
+        tail: re.search(r"headlabel=(\w+)", attrs).group(1)
+        for tail, head, attrs in edge_statements(source)
+        if head == dot_op
+    }
+    assert {label: terms[names[label]] for label in ("w1", "w2", "x1", "x2", "b")} == {
+        "w1": "w1", "w2": "w2", "x1": "x1", "x2": "x2", "b": "b"
+    }
+
+
+def test_edges_into_a_dot_over_numbers_carry_the_term_number():
+    w1, w2, b = Value(1.0), Value(2.0), Value(3.0)
+    source = draw(autograd.dot([w1, w2], [0.5, -1.5], b), legend=False).source
+    labels = [re.search(r"headlabel=(\w+)", a).group(1) for _, _, a in edge_statements(source) if a]
+    assert labels == ["1", "2", "b"]
+
+
+def test_expand_dot_draws_each_product_with_its_data_and_the_dots_grad():
+    out, _ = neuron()
+    source = draw(out, expand_dot=True, legend=False).source
+    drawn = nodes(source)
+    terms = {label_of(a) for n, a in drawn.items() if re.fullmatch(r"term\d+_\d+", n)}
+    # dot grad = 1 - tanh(0.8814)^2 = 0.5; w1*x1 = -3 * 2, w2*x2 = 1 * 0
+    assert terms == {"{ w1*x1 | data -6 | grad 0.5 }", "{ w2*x2 | data 0 | grad 0.5 }"}
+    term_ops = [label_of(a) for n, a in drawn.items() if n.startswith("termop")]
+    assert term_ops == ["*", "*"]
+    dot_index = next(n for n, a in nodes(draw(out).source).items() if label_of(a) == "dot")
+    assert label_of(drawn[dot_index]) == "+"  # the dot's own op node is now the sum
+    assert ("v4", dot_index) in edges(source)  # the bias goes straight into the sum
+
+
+def test_expand_dot_keeps_every_value_node_and_its_name():
+    out, _ = neuron()
+    plain = {n: a for n, a in nodes(draw(out).source).items() if n.startswith("v")}
+    expanded = {n: a for n, a in nodes(draw(out, expand_dot=True).source).items()
+                if n.startswith("v")}  # fmt: skip
+    assert plain == expanded
+
+
+def test_expand_dot_over_numbers_and_a_number_bias_shows_them():
+    w1, w2 = Value(2.0, label="w1"), Value(-1.0, label="w2")
+    out = autograd.dot([w1, w2], [0.5, 4.0], 0.25)  # 1 - 4 + 0.25
+    source = draw(out, expand_dot=True, legend=False).source
+    drawn = nodes(source)
+    assert {label_of(a) for n, a in drawn.items() if n.startswith("termop")} == {"* 0.5", "* 4"}
+    assert "{ w2*4 | data -4 | grad 0 }" in {label_of(a) for a in drawn.values()}
+    assert label_of(drawn["op2"]) == "+ 0.25"
+
+
+def test_expand_dot_sums_the_products_to_exactly_the_dots_data():
+    model, out = mlp_point(seed=1, sizes=(2, [16, 16, 1]))
+    source = draw(out, expand_dot=True, max_nodes=None).source
+    order = autograd.topological_order(out)
+    dots = [f"op{i}" for i, v in enumerate(order) if v.op == "dot"]
+    drawn = nodes(source)
+    assert {label_of(drawn[name]) for name in dots} == {"+"}  # no leftover constant
+
+
+def test_expand_dot_over_mixed_operands():
+    w, x = Value(2.0, label="w"), Value(3.0, label="x")
+    out = autograd.dot([w, 0.5], [-1.0, x], 1.0)  # DOT_MIXED: -2 + 1.5 + 1
+    out.backward()
+    drawn = nodes(draw(out, expand_dot=True, legend=False).source)
+    labels = {label_of(a) for a in drawn.values()}
+    assert {"{ w*-1 | data -2 | grad 1 }", "{ 0.5*x | data 1.5 | grad 1 }"} <= labels
+    assert label_of(drawn["op2"]) == "+ 1"  # the number bias, kept only in the data
+
+
+# -- groups: module calls inferred from the parameters ---------------------------------------
+
+
+def clusters(source):
+    """{cluster name: (label, every node declared inside it, nested clusters included)}."""
+    found, stack = {}, []
+    for line in source.splitlines():
+        opened = re.match(r"\s*subgraph (cluster_\w+) \{", line)
+        if opened:
+            stack.append(opened.group(1))
+            found[stack[-1]] = ["", set()]
+            continue
+        if line.strip() == "}" and stack:
+            stack.pop()
+            continue
+        if stack:
+            attributes = re.match(r'^\s+color=.*? label=(?:"((?:[^"\\]|\\.)*)"|(\S+))', line)
+            if attributes:  # the cluster's own attributes
+                found[stack[-1]][0] = attributes.group(1) or attributes.group(2)
+            node = re.match(r"^\s+(\w+) \[", line)
+            if node:
+                for name in stack:
+                    found[name][1].add(node.group(1))
+    return {name: (label, members) for name, (label, members) in found.items()}
+
+
+def mlp_point(seed=0, sizes=(2, [16, 16, 1])):
+    nn = pytest.importorskip("nn")
+    import random
+
+    model = nn.MLP(*sizes, rng=random.Random(seed))
+    out = model([0.5, -1.0])
+    out.backward()
+    return model, out
+
+
+def test_group_draws_each_layer_and_neuron_call_in_a_labelled_cluster():
+    model, out = mlp_point(sizes=(2, [3, 2, 1]))
+    source = draw(out, parameters=model, group=True).source
+    found = clusters(source)
+    labels = sorted(label for label, _ in found.values())
+    assert labels == sorted(["layers.0", "layers.1", "layers.2"]
+                            + [f"neurons.{k}" for k in range(3)]
+                            + [f"neurons.{k}" for k in range(2)])  # fmt: skip
+    order = autograd.topological_order(out)
+    index = {id(v): i for i, v in enumerate(order)}
+    for layer_number, layer in enumerate(model.layers):
+        (layer_members,) = [m for label, m in found.values() if label == f"layers.{layer_number}"]
+        for k, unit in enumerate(layer.neurons):
+            # the unit's dot node reads its weights; the activation (if any) follows it
+            dots = [v for v in order if v.op == "dot" and unit.b in v.parents]
+            assert len(dots) == 1
+            names = {f"v{index[id(dots[0])]}", f"op{index[id(dots[0])]}"}
+            assert names <= layer_members
+            if len(layer.neurons) > 1:
+                (unit_members,) = [
+                    m for label, m in found.values()
+                    if label == f"neurons.{k}" and names <= m
+                ]  # fmt: skip
+                assert len([n for n in unit_members if n.startswith("v")]) in (1, 2)
+
+
+def test_group_hides_parameters_in_one_table_per_neuron_with_names_data_and_grads():
+    model, out = mlp_point(sizes=(2, [3, 2, 1]))
+    source = draw(out, parameters=model, group=True).source
+    drawn = nodes(source)
+    parameter_ids = {id(p) for p in model.parameters()}
+    order = autograd.topological_order(out)
+    shown = {f"v{i}" for i, v in enumerate(order) if id(v) in parameter_ids}
+    assert not shown & set(drawn)  # no parameter drawn as a record of its own
+    tables = {n: a for n, a in drawn.items() if n.startswith("params")}
+    assert len(tables) == 3 + 2 + 1
+    first = model.layers[0].neurons[0]
+    table = tables["params0"]
+    for name in ("w.0", "w.1", "b"):
+        assert f"<td>{name}</td>" in table
+    assert f"<td>{draw_module.format_number(first.w[1].data)}</td>" in table
+    assert f"<td>{draw_module.format_number(first.w[1].grad)}</td>" in table
+
+
+def test_group_numbers_rnn_time_steps_in_topological_order():
+    nn = pytest.importorskip("nn")
+    import random
+
+    rnn = nn.RNN(2, 3, rng=random.Random(0))
+    hs, h = rnn([[0.5, -1.0], [0.2, 0.3], [1.0, 0.0]])
+    loss = autograd.sum(h)
+    loss.backward()
+    source = draw(loss, parameters=rnn, group=True).source
+    found = clusters(source)
+    assert sorted(label for label, _ in found.values()) == [
+        "cell, call 0", "cell, call 1", "cell, call 2"
+    ]
+    order = autograd.topological_order(loss)
+    index = {id(v): i for i, v in enumerate(order)}
+    for t, step in enumerate(hs):
+        (members,) = [m for label, m in found.values() if label == f"cell, call {t}"]
+        assert {f"v{index[id(v)]}" for v in step} <= members  # each h_t in its step
+
+
+def test_group_needs_named_parameters():
+    out, params = neuron()
+    for options in ({"group": True}, {"collapse": "layer"}):
+        with pytest.raises(ValueError, match="named parameters"):
+            draw(out, parameters=params, **options)
+        with pytest.raises(ValueError, match="named parameters"):
+            draw(out, **options)
+
+
+def test_bad_collapse_is_refused():
+    with pytest.raises(ValueError, match="collapse"):
+        draw(Value(1.0), collapse="neurons")
+
+
+def test_grouped_drawings_are_deterministic():
+    (model_1, first), (model_2, second) = mlp_point(seed=3), mlp_point(seed=3)
+    for options in ({"group": True}, {"collapse": "layer"}, {"collapse": "neuron"}):
+        assert (
+            draw(first, parameters=model_1, **options).source
+            == draw(second, parameters=model_2, **options).source
+        )
+
+
+def box_cells(attributes):
+    return re.findall(r"<td[^>]*>(?:<[bi]>)?([^<]*)", attributes)
+
+
+def test_collapse_layer_draws_each_layer_call_as_one_box_with_its_outputs():
+    model, out = mlp_point(sizes=(2, [3, 2, 1]))
+    source = draw(out, parameters=model, collapse="layer").source
+    drawn = nodes(source)
+    boxes = {n: a for n, a in drawn.items() if n.startswith("box")}
+    assert len(boxes) == 3
+    cells = box_cells(boxes["box0"])
+    assert cells[0] == "layers.0"
+    assert cells[1:5] == ["", "neurons.0", "neurons.1", "neurons.2"]
+    # the layer's outputs are its relu nodes, data then grad
+    order = autograd.topological_order(out)
+    relus = [v for v in order if v.op == "relu"][:3]
+    fmt = draw_module.format_number
+    assert cells[5:9] == ["data"] + [fmt(v.data) for v in relus]
+    assert cells[9:13] == ["grad"] + [fmt(v.grad) for v in relus]
+    # nothing of a collapsed call is drawn, and boxes chain layer to layer
+    assert not [n for n in drawn if n.startswith(("v", "op", "params"))]
+    assert ("box0", "box1") in edges(source) and ("box1", "box2") in edges(source)
+
+
+def test_collapse_neuron_draws_each_neuron_call_as_a_box_inside_its_layer_with_group():
+    model, out = mlp_point(sizes=(2, [3, 2, 1]))
+    source = draw(out, parameters=model, collapse="neuron", group=True).source
+    boxes = [n for n in nodes(source) if n.startswith("box")]
+    assert len(boxes) == 3 + 2 + 1
+    found = clusters(source)
+    (layer0,) = [m for label, m in found.values() if label == "layers.0"]
+    assert {"box0", "box1", "box2"} == layer0
+
+
+def moons_loss(n):
+    nn = pytest.importorskip("nn")
+    import random
+
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(0))
+    X, y = nn.data.make_moons(n, seed=0)
+    loss = nn.losses.hinge([model(x) for x in X], y)
+    loss.backward()
+    return model, loss
+
+
+def test_collapse_draws_a_batch_that_max_nodes_refuses_uncollapsed():
+    model, loss = moons_loss(8)  # 857 Values
+    with pytest.raises(ValueError, match="more than 500 Values"):
+        draw(loss, parameters=model)
+    source = draw(loss, parameters=model, collapse="layer").source
+    assert len([n for n in nodes(source) if n.startswith("box")]) == 8 * 3
+    drawn = [n for n in nodes(source) if not n.startswith(("op", "legend"))]
+    assert len(drawn) == 8 * 3 + 8 * 3 + 2  # and per point 3 loss values; a sum and a scale
+    with pytest.raises(ValueError, match=r"would draw 50 boxes and values, over the limit"):
+        draw(loss, parameters=model, collapse="layer", max_nodes=40)
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_grouped_2_16_16_1_mlp_renders_within_4000_points_each_way(tmp_path, rankdir):
+    model, out = mlp_point()
+    # a generous timeout: a layout regression fails here instead of hanging the suite
+    path = save_graph(
+        out, tmp_path / "mlp.svg", parameters=model, group=True, rankdir=rankdir, timeout=60
+    )
+    svg = ElementTree.parse(path).getroot()
+    width, height = (float(svg.get(side).removesuffix("pt")) for side in ("width", "height"))
+    assert width <= 4000 and height <= 4000, (width, height)
+
+
+HOSTILE_NAMES = {"w.0": 'a|b{c}<d>"e\\ <script>&amp;', "w.1": "x\ny'z"}
+
+
+@needs_dot
+@pytest.mark.parametrize("options", [{"group": True}, {"collapse": "neuron"}])
+def test_hostile_parameter_names_in_tables_and_boxes_give_well_formed_svg(options):
+    w0, w1, x = Value(1.0), Value(2.0), Value(3.0)
+    out = autograd.dot([w0, w1], [x, x]).tanh()
+    out.label = HOSTILE_NAMES["w.0"]
+    module = HOSTILE_NAMES["w.0"]  # the module's name, from the parameters' names
+    names = {f"{module}.w.0": w0, f"{module}.w.1": w1}
+    w1.label = HOSTILE_NAMES["w.1"]
+    svg = draw(out, parameters=names, **options).pipe(format="svg", encoding="utf-8")
+    texts = svg_texts(svg)
+    assert module in texts  # the cluster's label, or the box's title
+    if options.get("group"):
+        assert {"w.0", "x", "y'z"} <= set(texts)  # the table's names; y'z under a line break
+    assert "<script>" not in svg
+
+
+# -- long labels ----------------------------------------------------------------------------
+
+
+def test_labels_over_200_characters_are_cut_with_an_ellipsis_and_kept_whole_in_the_tooltip():
+    label = "abc" * 100
+    x = Value(1.0, label=label)
+    attributes = nodes(draw(x, legend=False).source)["v0"]
+    assert label_of(attributes).startswith("{ " + label[:199] + "\u2026 |")
+    assert f"tooltip={label}" in attributes  # quoted only when it needs to be
+    short = nodes(draw(Value(1.0, label="a" * 200), legend=False).source)["v0"]
+    assert "\u2026" not in short and "tooltip" not in short
+
+
+@needs_dot
+def test_a_label_of_100_kb_renders():
+    x = Value(1.0, label="ab<&> " * 20_000)
+    texts = svg_texts(draw(x * 2).pipe(format="svg", encoding="utf-8"))
+    assert any(text.endswith("\u2026") for text in texts)

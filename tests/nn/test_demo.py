@@ -32,7 +32,7 @@ def test_main_writes_the_picture_and_a_loadable_checkpoint(tmp_path, capsys):
 def test_the_neuron_picture_shows_its_inputs_parameters_and_gradients(tmp_path):
     out = demo.draw_neuron(str(tmp_path / "neuron.svg"), seed=0)
     text = (tmp_path / "neuron.svg").read_text()
-    for name in ("x1", "x2", "w1", "w2", "b", "out", "dot", "tanh", "grad 1.0000"):
+    for name in ("x1", "x2", "w1", "w2", "b", "out", "dot", "tanh", ">grad 1<"):
         assert name in text
     assert out.grad == 1.0 and out.op == "tanh"
 
