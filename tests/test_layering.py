@@ -24,6 +24,7 @@ LAYERS = [
     {"autograd.value"},  # the base type and its operations
     {"autograd.nary"},  # sum, dot, matvec
     {"autograd.functional", "autograd.gradcheck"},  # built on the graph machinery
+    {"autograd.compiler"},  # compile(fn): trace, generate Python, replay
     {"autograd._graphviz"},  # the graphviz classes (graphviz is imported only here and by draw)
     {"autograd.draw"},  # pictures
     {"autograd.cli.expression"},

@@ -1,0 +1,595 @@
+"""``compile(fn)``: trace a loss once, then replay it as generated straight-line Python.
+
+A training step rebuilds the same graph every time: one node object per operation, then
+a walk to order them, then one rule call per node. ``compile`` does that once. It runs
+``fn`` with the normal engine (the *trace*), lowers the graph to a flat program in the
+order the engine's own sweep uses, and writes Python source for it: one line per node
+for the forward value (``v12 = v7 * v3``) and one line per parent share for the
+backward pass (``g7 += g12 * v3``), using the code templates of the op registry
+(``Op.code``, see ``autograd/ops.py``). Every later call with arguments of the same
+structure runs that code on plain floats: no Values, no walk, no call per node.
+
+How a program is laid out:
+
+* **Slots.** One list of floats, ``s``, carries everything across the boundaries of the
+  generated functions: the leaves' data and gradients, the input numbers, and any
+  value a later chunk needs. Within a chunk every value is a local variable.
+* **Chunks.** CPython compiles one huge function slowly and with large-index locals,
+  so the program is split into functions of at most ``CHUNK_LINES`` lines, run in
+  order. A chunk loads what it uses from earlier chunks at its top and stores what
+  later chunks use at its bottom; compile time stays linear in the graph's size.
+* **Exactness.** The forward calls the same float operations (and the same domain
+  checks) as each op's forward; the backward adds the same shares in the sweep's
+  order: an interior node's gradient starts from ``0.0 + first share`` (as the
+  engine's ``0.0 += share``), and a leaf's gradient is loaded from ``.grad``, has its
+  shares added one by one and is stored back, so results are bit-identical to
+  ``fn(*args).backward()``. Shares that reach no leaf needing a gradient (the input
+  numbers) are never computed.
+
+A trace is valid only while ``fn`` builds the same graph for the same argument
+structure: ``fn`` must not branch on ``.data``. ``compile(fn, check=True)`` re-traces
+at every call and names the first node that differs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import re
+import threading
+from operator import attrgetter
+from typing import Any, Callable, Optional
+
+from . import engine
+from .grad_mode import enable_grad
+from .value import Value
+
+__all__ = ["compile", "Compiled", "CompileError", "side_effect", "CHUNK_LINES"]
+
+#: The most lines one generated function holds (see the module docstring).
+CHUNK_LINES = 4000
+
+_data = attrgetter("data")
+_grad = attrgetter("grad")
+_tracing = threading.local()
+
+
+class CompileError(RuntimeError):
+    """``compile`` cannot replay ``fn``: a side effect, a changed graph, a bad argument."""
+
+
+def side_effect(what: str) -> None:
+    """Tell a ``compile`` trace in progress that the caller has a side effect.
+
+    Code that changes state outside the graph (``nn.BatchNorm1d`` updating its running
+    statistics in training mode) calls this; a compiled replay would skip the change,
+    so ``compile`` refuses to trace such a ``fn`` and names ``what``. Outside a trace it
+    does nothing.
+    """
+    effects = getattr(_tracing, "effects", None)
+    if effects is not None:
+        effects.append(what)
+
+
+# -- arguments --------------------------------------------------------------------------
+
+
+def _flatten(args: Any, tokens: list, numbers: list, values: list) -> None:
+    """Walk nested lists/tuples: the structure into ``tokens``, leaves into the lists."""
+    for x in args:
+        kind = type(x)
+        if kind is float:
+            tokens.append(0)
+            numbers.append(x)
+        elif kind is Value:
+            tokens.append(1)
+            values.append(x)
+        elif kind is list or kind is tuple:
+            tokens.append((kind is list, len(x)))
+            _flatten(x, tokens, numbers, values)
+        elif kind is int or (isinstance(x, (int, float)) and kind is not bool):
+            tokens.append(0)
+            numbers.append(float(x))
+        else:
+            raise TypeError(
+                "compile: arguments must be numbers, Values or (nested) lists and tuples "
+                f"of them, got {kind.__name__}: {x!r}"
+            )
+
+
+def _rebuild(args: Any, numbers: Any, values: Any) -> list:
+    """``args`` with each number and Value replaced by the next item of the iterators."""
+    out = []
+    for x in args:
+        kind = type(x)
+        if kind is list or kind is tuple:
+            items = _rebuild(x, numbers, values)
+            out.append(items if kind is list else tuple(items))
+        elif kind is Value:
+            out.append(next(values))
+        else:
+            out.append(next(numbers))
+    return out
+
+
+def _aliases(values: list) -> tuple:
+    """For each argument Value, the index of its first occurrence (repeats share slots)."""
+    first: dict = {}
+    return tuple(first.setdefault(id(v), i) for i, v in enumerate(values))
+
+
+# -- lowering: the graph as a flat program ----------------------------------------------
+
+
+class _Graph:
+    """The traced graph in program order: leaves first, then interior nodes in postorder."""
+
+    def __init__(self, root: Value, inputs: list, arguments: list) -> None:
+        earlier: list = []
+        order = engine._interior_postorder(root, earlier)
+        for node in order:
+            node._walk = engine.UNSEEN
+        for node, grad in earlier:
+            node.grad = grad
+        input_of = {id(v): j for j, v in enumerate(inputs)}
+        argument_of = {id(v): j for j, v in enumerate(arguments)}
+        index: dict = {}
+        leaves: list = []
+        # Each leaf: ("x", j) the j-th input number, ("a", j) the j-th argument Value,
+        # ("p", leaf) any other leaf (a parameter, a constant made inside fn).
+        kinds: list = []
+
+        def add_leaf(leaf: Value) -> None:
+            index[id(leaf)] = len(leaves)
+            leaves.append(leaf)
+            key = id(leaf)
+            if key in input_of:
+                kinds.append(("x", input_of[key]))
+            elif key in argument_of:
+                kinds.append(("a", argument_of[key]))
+            else:
+                kinds.append(("p", leaf))
+
+        if not order:
+            add_leaf(root)
+        for node in order:
+            for parent in node.parents:
+                if not parent._parents and id(parent) not in index:
+                    add_leaf(parent)
+        for node in order:
+            index[id(node)] = len(leaves) + len(index) - len(leaves)
+        self.root = root
+        self.leaves = leaves
+        self.kinds = kinds
+        self.order = order
+        self.index = index
+
+    def signature(self) -> list:
+        """What check=True compares: each interior node's op, parents and constants."""
+        index = self.index
+        out = []
+        for node in self.order:
+            parents = tuple(index[id(p)] for p in node.parents)
+            out.append((node._op, parents, _describe(node._saved, index)))
+        leaf_kinds = [k if k[0] != "p" else ("p", id(k[1])) for k in self.kinds]
+        return [leaf_kinds] + out
+
+
+def _describe(saved: object, index: dict) -> object:
+    # A node's saved slot in a comparable form: Values by index, floats by repr (nan == nan).
+    if type(saved) is tuple:
+        return tuple(_describe(x, index) for x in saved)
+    if type(saved) is Value:
+        return ("node", index.get(id(saved)))
+    if type(saved) is float:
+        return repr(saved)
+    return saved
+
+
+# -- code generation --------------------------------------------------------------------
+
+_NOT_NAME = re.compile(r"[^0-9A-Za-z_]")
+
+
+class _Writer:
+    """Emits lines into chunks and tracks which variables cross a chunk boundary."""
+
+    def __init__(self, first_free: int) -> None:
+        self.chunks: list = [[]]
+        self.defined_in: dict = {}  # variable -> the chunk that last assigned it
+        self.loads: list = [set()]  # per chunk, variables to read from their slots
+        self.stores: list = [set()]  # per chunk, variables to write to their slots
+        self.slot: dict = {}  # variable -> its index in s
+        self.next_slot = first_free
+
+    def line(self, text: str, uses: Any, defines: Optional[str]) -> None:
+        if len(self.chunks[-1]) >= CHUNK_LINES:
+            self.chunks.append([])
+            self.loads.append(set())
+            self.stores.append(set())
+        here = len(self.chunks) - 1
+        defined_in = self.defined_in
+        for name in uses:
+            chunk = defined_in[name]
+            if chunk != here:
+                self.loads[here].add(name)
+                if chunk >= 0:
+                    self.stores[chunk].add(name)
+        if defines is not None:
+            defined_in[defines] = here
+        self.chunks[-1].append(text)
+
+    def preset(self, name: str, slot: int) -> None:
+        """A variable the caller puts in slot ``slot`` before the program runs."""
+        self.defined_in[name] = -1
+        self.slot[name] = slot
+
+    def keep(self, name: str) -> int:
+        """Make sure ``name``'s final value is in its slot when the program ends."""
+        chunk = self.defined_in[name]
+        if chunk >= 0:
+            self.stores[chunk].add(name)
+        return self.slot_of(name)
+
+    def slot_of(self, name: str) -> int:
+        slot = self.slot.get(name)
+        if slot is None:
+            slot = self.slot[name] = self.next_slot
+            self.next_slot += 1
+        return slot
+
+    def source(self) -> str:
+        parts = []
+        slot_of = self.slot_of
+        for k, lines in enumerate(self.chunks):
+            head = [f"def _chunk{k}(s):"]
+            head += [f"    {name} = s[{slot_of(name)}]" for name in sorted(self.loads[k])]
+            tail = [f"    s[{slot_of(name)}] = {name}" for name in sorted(self.stores[k])]
+            body = [f"    {text}" for text in lines] or ["    pass"]
+            parts.append("\n".join(head + body + tail))
+        return "\n\n\n".join(parts) + "\n"
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][0-9A-Za-z_]*")
+
+
+class _Program:
+    """One traced argument structure: its generated code and how to feed it.
+
+    Slots of ``s``: the parameters' data, the argument Values' data, the input numbers,
+    the parameters' gradients, the argument Values' gradients, then the values that
+    cross from one chunk to a later one.
+    """
+
+    def __init__(self, graph: _Graph, with_grad: bool, numbers: int, arguments: int) -> None:
+        leaves, kinds, order, index = graph.leaves, graph.kinds, graph.order, graph.index
+        nleaves = len(leaves)
+        nodes = leaves + order
+        names = []
+        for i, node in enumerate(nodes):
+            label = _NOT_NAME.sub("", node.label)[:20]
+            names.append(f"v{i}_{label}" if label else f"v{i}")
+        grads = ["g" + name[1:] for name in names]
+        namespace: dict = {"__builtins__": builtins}
+        constants: dict = {}
+
+        def const(x: object) -> str:
+            kind = type(x)
+            if (kind is float and math.isfinite(x)) or kind is int:
+                text = repr(x)
+                return f"({text})" if text[0] == "-" else text
+            key = (kind, repr(x))
+            if key not in constants:
+                constants[key] = f"_k{len(constants)}"
+                namespace[constants[key]] = x
+            return constants[key]
+
+        self.params = [kind[1] for kind in kinds if kind[0] == "p"]
+        self.numbers, self.arguments = numbers, arguments
+        nparams = len(self.params)
+        data_base = {"p": 0, "a": nparams, "x": nparams + arguments}
+        grad_base = {"p": nparams + arguments + numbers, "a": 2 * nparams + arguments + numbers}
+        w = _Writer(2 * (nparams + arguments) + numbers)
+        p = 0
+        leaf_position = []  # each leaf's position among its kind's slots
+        for i, kind in enumerate(kinds):
+            position = p if kind[0] == "p" else kind[1]
+            p += kind[0] == "p"
+            leaf_position.append(position)
+            w.preset(names[i], data_base[kind[0]] + position)
+            if kind[0] != "x":
+                w.preset(grads[i], grad_base[kind[0]] + position)
+        needs = [kind[0] != "x" for kind in kinds]  # does the gradient reach a leaf's .grad?
+        helpers: dict = {}
+
+        # The forward: one line per interior node, in postorder.
+        parent_indices = []
+        for k, node in enumerate(order):
+            i = nleaves + k
+            code = node._op.code
+            if code is None:
+                raise CompileError(f"compile: op {node._op!r} has no code template")
+            for name, helper in code.helpers.items():
+                if helpers.setdefault(name, helper) is not helper:
+                    raise CompileError(f"compile: two ops give different helpers {name!r}")
+            parents = [index[id(q)] for q in node.parents]
+            parent_indices.append(parents)
+            pnames = [names[j] for j in parents]
+            if callable(code.forward):
+                expression = code.forward(node, pnames, const)
+            else:
+                expression = code.forward.format_map(_Fields(pnames, node, const, "", ""))
+            w.line(f"{names[i]} = {expression}", set(pnames), names[i])
+            needs.append(with_grad and any([needs[j] for j in parents]))
+        namespace.update(helpers)
+
+        root = index[id(graph.root)]
+        self.root_slot = w.keep(names[root])
+        self.grad_writes: list = []  # (kind, position, slot): the write-back to .grad
+        if with_grad:
+            _backward(w, order, nleaves, names, grads, parent_indices, needs, const, root)
+            for i, kind in enumerate(kinds):
+                if kind[0] != "x" and w.defined_in[grads[i]] >= 0:
+                    self.grad_writes.append((kind[0], leaf_position[i], w.keep(grads[i])))
+        self.source = w.source()
+        self.slot_count = w.next_slot
+        exec(builtins.compile(self.source, "<autograd.compile>", "exec"), namespace)
+        self.chunks = [namespace[f"_chunk{k}"] for k in range(len(w.chunks))]
+        self.node_count = len(nodes)
+        self.signature = graph.signature()
+        self.param_ids = {id(leaf) for leaf in self.params}
+
+    def run(self, numbers: list, arguments: list) -> float:
+        params = self.params
+        s = [*map(_data, params), *map(_data, arguments), *numbers]
+        s += map(_grad, params)
+        s += map(_grad, arguments)
+        s += [0.0] * (self.slot_count - len(s))
+        for chunk in self.chunks:
+            chunk(s)
+        for kind, position, slot in self.grad_writes:
+            (params if kind == "p" else arguments)[position].grad = s[slot]
+        return s[self.root_slot]
+
+
+def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, root) -> None:
+    """The sweep as lines: each node's shares, last node first, in its rule's order."""
+    started = set()  # interior gradients assigned so far
+    if root >= nleaves:
+        w.line(f"{grads[root]} = 1.0", (), grads[root])  # the engine's 0.0 + 1.0
+        started.add(root)
+    else:
+        w.line(f"{grads[root]} += 1.0", (grads[root],), grads[root])
+    defined_in = w.defined_in
+    line = w.line
+    for k in range(len(order) - 1, -1, -1):
+        i = nleaves + k
+        if not needs[i]:
+            continue
+        node = order[k]
+        code = node._op.code
+        parents = parent_indices[k]
+        pnames = [names[j] for j in parents]
+        g, out = grads[i], names[i]
+        if callable(code.backward):
+            shares = code.backward(node, g, out, pnames, const)
+        else:
+            fields = _Fields(pnames, node, const, g, out)
+            shares = [
+                (_POSITION[share[0]], share[1], *[t.format_map(fields) for t in share[2:]])
+                for share in code.backward
+            ]
+        for share in shares:
+            j = parents[share[0]]
+            if not needs[j]:
+                continue
+            sign, expression = share[1], share[2]
+            condition = share[3] if len(share) > 3 else None
+            target = grads[j]
+            text = expression if condition is None else f"{expression} {condition}"
+            uses = {t for t in _IDENTIFIER.findall(text) if t in defined_in}
+            if j >= nleaves and j not in started:
+                started.add(j)
+                if condition is None:
+                    line(f"{target} = 0.0 {sign} {expression}", uses, target)
+                    continue
+                line(f"{target} = 0.0", (), target)
+            uses.add(target)
+            if condition is None:
+                line(f"{target} {sign}= {expression}", uses, target)
+            else:
+                line(f"if {condition}: {target} {sign}= {expression}", uses, target)
+
+
+_POSITION = {"a": 0, "b": 1}
+
+
+class _Fields(dict):
+    """The names a template's fields stand for (see ``ops.Code``)."""
+
+    def __init__(self, pnames: list, node: Value, const: Callable, g: str, out: str) -> None:
+        super().__init__(g=g, out=out)
+        if pnames:
+            self["a"] = pnames[0]
+        if len(pnames) > 1:
+            self["b"] = pnames[1]
+        self.node, self.const = node, const
+
+    def __missing__(self, key: str) -> str:
+        if key == "c":
+            self["c"] = self.const(self.node._saved)
+            return self["c"]
+        raise KeyError(key)
+
+
+# -- the compiled function --------------------------------------------------------------
+
+
+class Compiled:
+    """What ``compile(fn)`` returns: call it like ``fn``; it returns a float.
+
+    ``cache_size`` is the number of argument structures traced so far, ``source`` the
+    generated code of the structure called last.
+    """
+
+    def __init__(self, fn: Callable[..., Value], grad: bool, check: bool) -> None:
+        self.fn = fn
+        self.grad = grad
+        self.check = check
+        self._programs: dict = {}
+        self._last: Optional[_Program] = None
+        self.__wrapped__ = fn
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    @property
+    def cache_size(self) -> int:
+        """How many argument structures have been traced and compiled."""
+        return len(self._programs)
+
+    @property
+    def source(self) -> str:
+        """The generated Python of the last call's program (empty before the first)."""
+        return self._last.source if self._last is not None else ""
+
+    def __repr__(self) -> str:
+        name = getattr(self.fn, "__qualname__", repr(self.fn))
+        return f"<compiled {name}: {self.cache_size} traced structure(s)>"
+
+    def __call__(self, *args: Any) -> float:
+        tokens: list = []
+        numbers: list = []
+        values: list = []
+        _flatten(args, tokens, numbers, values)
+        key: tuple = tuple(tokens)
+        if values:
+            for j, v in enumerate(values):
+                if v._parents:
+                    raise CompileError(
+                        f"compile: argument Value {j} ({v!r}) is not a leaf; a compiled fn "
+                        "treats argument Values as inputs, so pass v.detach() or its .data"
+                    )
+            aliases = _aliases(values)
+            key = (key, aliases)
+            unique = [v for j, v in enumerate(values) if aliases[j] == j]
+        else:
+            unique = values
+        program = self._programs.get(key)
+        if program is None:
+            program = self._trace(args, numbers, values, unique, key)
+        elif self.check:
+            self._check(program, args, numbers, values)
+        if values and not program.param_ids.isdisjoint(map(id, unique)):
+            raise CompileError(
+                "compile: an argument Value is also a leaf fn reaches directly (a "
+                "parameter?); pass parameters by closing over them, not as arguments"
+            )
+        self._last = program
+        return program.run(numbers, unique)
+
+    def _run_fn(self, args: Any, numbers: list, values: list) -> tuple:
+        """Run ``fn`` on fresh leaves (and argument Values); returns (root, inputs, args)."""
+        inputs = [Value(x) for x in numbers]
+        # Repeated argument Values stay one leaf; each distinct one is the caller's own.
+        rebuilt = _rebuild(args, iter(inputs), iter(values))
+        effects: list = []
+        _tracing.effects, outer = effects, getattr(_tracing, "effects", None)
+        try:
+            with enable_grad():
+                root = self.fn(*rebuilt)
+        finally:
+            _tracing.effects = outer
+        if effects:
+            raise CompileError(
+                f"compile: {_name(self.fn)} has a side effect the compiled replay would "
+                f"skip: {effects[0]}. Call it without compile (or put the module in eval "
+                "mode)"
+            )
+        if type(root) is not Value:
+            raise TypeError(
+                f"compile: {_name(self.fn)} must return one Value (a scalar loss), got "
+                f"{type(root).__name__}"
+            )
+        return root, inputs
+
+    def _trace(self, args: Any, numbers: list, values: list, unique: list, key: object):
+        root, inputs = self._run_fn(args, numbers, values)
+        graph = _Graph(root, inputs, unique)
+        program = _Program(graph, self.grad, len(numbers), len(unique))
+        self._programs[key] = program
+        return program
+
+    def _check(self, program: _Program, args: Any, numbers: list, values: list) -> None:
+        root, inputs = self._run_fn(args, numbers, values)
+        unique = list({id(v): v for v in values}.values())
+        new = _Graph(root, inputs, unique).signature()
+        old = program.signature
+        if new[0] != old[0]:
+            raise CompileError(
+                f"compile(check=True): {_name(self.fn)} reached different leaves than when "
+                "it was traced (it branches on .data, or reads other parameters)"
+            )
+        nleaves = len(old[0])
+        for k, (a, b) in enumerate(zip(old[1:], new[1:])):
+            if a != b:
+                raise CompileError(
+                    f"compile(check=True): node v{nleaves + k} differs from the traced graph: "
+                    f"traced {_show(a)}, this call made {_show(b)}. {_name(self.fn)} must "
+                    "build the same graph at every call: don't branch on .data inside a "
+                    "compiled fn"
+                )
+        if len(old) != len(new):
+            raise CompileError(
+                f"compile(check=True): the traced graph had {len(old) - 1} interior nodes, "
+                f"this call made {len(new) - 1}: don't branch on .data inside a compiled fn"
+            )
+
+
+def _name(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def _show(entry: tuple) -> str:
+    op, parents, saved = entry
+    operands = ", ".join(f"v{j}" for j in parents)
+    shown = f"{op.name}({operands})"
+    return shown if saved is None else f"{shown} with saved {saved!r}"
+
+
+def compile(  # noqa: A001 (autograd.compile, by design: it shadows the builtin)
+    fn: Callable[..., Value], grad: bool = True, check: bool = False
+) -> Compiled:
+    """Trace ``fn`` once per argument structure and replay it as generated Python.
+
+    The first call with a given structure of arguments (nesting, lengths, which items
+    are Values) runs ``fn`` with the normal engine, each number wrapped as a leaf
+    Value, and compiles the graph it returns into straight-line Python; later calls
+    run that code on plain floats. Each call reads the current ``.data`` of every leaf
+    the graph reached (parameters an optimizer updates in place are seen), returns the
+    output's value and, with ``grad``, adds d(output)/d(leaf) into each leaf's
+    ``.grad`` (argument Values included), bit-identical to ``v = fn(*args);
+    v.backward()``. ``fn`` must build the same graph for the same argument structure:
+    don't branch on ``.data`` inside it.
+
+    Args:
+        fn: takes numbers, Values, or (nested) lists and tuples of them, and returns
+            one Value. Argument Values must be leaves.
+        grad: also compute gradients (``False``: forward only, for inference).
+        check: re-trace ``fn`` at every call and raise if its graph differs from the
+            traced one (slow; for finding a data-dependent branch).
+
+    Returns:
+        A callable with ``fn``'s arguments that returns a float; ``.source`` shows the
+        generated code and ``.cache_size`` counts the traced structures.
+
+    Raises:
+        CompileError: ``fn`` has a side effect outside the graph (``nn.BatchNorm1d`` in
+            training mode), its graph changed (with ``check``), or an argument Value
+            is not a leaf or is also a parameter.
+        TypeError: an argument is not a number, Value, list or tuple, or ``fn`` does
+            not return a Value.
+        ValueError, ZeroDivisionError, OverflowError: a domain error of an op, with
+            the engine's own message (``log: needs a positive number, got -1.0``).
+    """
+    if not callable(fn):
+        raise TypeError(f"compile: fn must be callable, got {type(fn).__name__}")
+    return Compiled(fn, bool(grad), bool(check))
