@@ -37,7 +37,7 @@ import builtins
 import math
 import re
 import threading
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Callable, Optional
 
 from . import engine
@@ -47,7 +47,7 @@ from .value import Value
 __all__ = ["compile", "Compiled", "CompileError", "side_effect", "CHUNK_LINES"]
 
 #: The most lines one generated function holds (see the module docstring).
-CHUNK_LINES = 4000
+CHUNK_LINES = 20000
 
 _data = attrgetter("data")
 _grad = attrgetter("grad")
@@ -192,65 +192,75 @@ _NOT_NAME = re.compile(r"[^0-9A-Za-z_]")
 
 
 class _Writer:
-    """Emits lines into chunks and tracks which variables cross a chunk boundary."""
+    """Emits each node's lines into chunks and tracks what crosses a chunk boundary.
+
+    Slots are given out when the source is assembled, chunk by chunk: a chunk reads
+    its inputs with one ``itemgetter`` call and writes what later chunks (or the
+    caller) need into a fresh, contiguous block of slots with one slice assignment.
+    """
 
     def __init__(self, first_free: int) -> None:
         self.chunks: list = [[]]
         self.defined_in: dict = {}  # variable -> the chunk that last assigned it
-        self.loads: list = [set()]  # per chunk, variables to read from their slots
-        self.stores: list = [set()]  # per chunk, variables to write to their slots
-        self.slot: dict = {}  # variable -> its index in s
+        self.loads: list = [set()]  # per chunk, variables read from earlier chunks
+        self.stores: list = [set()]  # per chunk, variables later chunks read
+        self.slot: dict = {}  # variable -> its slot in s (final once source() ran)
         self.next_slot = first_free
+        self.loaders: dict = {}
 
-    def line(self, text: str, uses: Any, defines: Optional[str]) -> None:
+    def node(self, lines: list, uses: Any, defines: Any) -> None:
         if len(self.chunks[-1]) >= CHUNK_LINES:
             self.chunks.append([])
             self.loads.append(set())
             self.stores.append(set())
         here = len(self.chunks) - 1
         defined_in = self.defined_in
+        loads, stores = self.loads[here], self.stores
         for name in uses:
             chunk = defined_in[name]
             if chunk != here:
-                self.loads[here].add(name)
+                loads.add(name)
                 if chunk >= 0:
-                    self.stores[chunk].add(name)
-        if defines is not None:
-            defined_in[defines] = here
-        self.chunks[-1].append(text)
+                    stores[chunk].add(name)
+        for name in defines:
+            defined_in[name] = here
+        self.chunks[-1].extend(lines)
 
     def preset(self, name: str, slot: int) -> None:
         """A variable the caller puts in slot ``slot`` before the program runs."""
         self.defined_in[name] = -1
         self.slot[name] = slot
 
-    def keep(self, name: str) -> int:
-        """Make sure ``name``'s final value is in its slot when the program ends."""
+    def keep(self, name: str) -> None:
+        """Make sure ``name``'s final value is in a slot when the program ends."""
         chunk = self.defined_in[name]
         if chunk >= 0:
             self.stores[chunk].add(name)
-        return self.slot_of(name)
-
-    def slot_of(self, name: str) -> int:
-        slot = self.slot.get(name)
-        if slot is None:
-            slot = self.slot[name] = self.next_slot
-            self.next_slot += 1
-        return slot
 
     def source(self) -> str:
         parts = []
-        slot_of = self.slot_of
+        slot = self.slot
         for k, lines in enumerate(self.chunks):
             head = [f"def _chunk{k}(s):"]
-            head += [f"    {name} = s[{slot_of(name)}]" for name in sorted(self.loads[k])]
-            tail = [f"    s[{slot_of(name)}] = {name}" for name in sorted(self.stores[k])]
+            loads = sorted(self.loads[k])
+            if len(loads) == 1:
+                head.append(f"    {loads[0]} = s[{slot[loads[0]]}]")
+            elif loads:
+                self.loaders[f"_load{k}"] = itemgetter(*[slot[name] for name in loads])
+                head.append(f"    {', '.join(loads)} = _load{k}(s)")
+            stores = sorted(self.stores[k])
+            base = self.next_slot
+            self.next_slot += len(stores)
+            for i, name in enumerate(stores):
+                slot[name] = base + i
+            tail = []
+            if len(stores) == 1:
+                tail.append(f"    s[{base}] = {stores[0]}")
+            elif stores:
+                tail.append(f"    s[{base}:{base + len(stores)}] = {', '.join(stores)}")
             body = [f"    {text}" for text in lines] or ["    pass"]
             parts.append("\n".join(head + body + tail))
         return "\n\n\n".join(parts) + "\n"
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][0-9A-Za-z_]*")
 
 
 class _Program:
@@ -261,7 +271,9 @@ class _Program:
     cross from one chunk to a later one.
     """
 
-    def __init__(self, graph: _Graph, with_grad: bool, numbers: int, arguments: int) -> None:
+    def __init__(
+        self, graph: _Graph, with_grad: bool, check: bool, numbers: int, arguments: int
+    ) -> None:
         leaves, kinds, order, index = graph.leaves, graph.kinds, graph.order, graph.index
         nleaves = len(leaves)
         nodes = leaves + order
@@ -319,24 +331,29 @@ class _Program:
                 expression = code.forward(node, pnames, const)
             else:
                 expression = code.forward.format_map(_Fields(pnames, node, const, "", ""))
-            w.line(f"{names[i]} = {expression}", set(pnames), names[i])
+            w.node([f"{names[i]} = {expression}"], pnames, (names[i],))
             needs.append(with_grad and any([needs[j] for j in parents]))
         namespace.update(helpers)
 
         root = index[id(graph.root)]
-        self.root_slot = w.keep(names[root])
-        self.grad_writes: list = []  # (kind, position, slot): the write-back to .grad
+        w.keep(names[root])
+        written = []
         if with_grad:
             _backward(w, order, nleaves, names, grads, parent_indices, needs, const, root)
             for i, kind in enumerate(kinds):
                 if kind[0] != "x" and w.defined_in[grads[i]] >= 0:
-                    self.grad_writes.append((kind[0], leaf_position[i], w.keep(grads[i])))
+                    w.keep(grads[i])
+                    written.append(i)
         self.source = w.source()
+        self.root_slot = w.slot[names[root]]
+        # (kind, position, slot): the write-back of each leaf gradient the code changed.
+        self.grad_writes = [(kinds[i][0], leaf_position[i], w.slot[grads[i]]) for i in written]
         self.slot_count = w.next_slot
+        namespace.update(w.loaders)
         exec(builtins.compile(self.source, "<autograd.compile>", "exec"), namespace)
         self.chunks = [namespace[f"_chunk{k}"] for k in range(len(w.chunks))]
         self.node_count = len(nodes)
-        self.signature = graph.signature()
+        self.signature = graph.signature() if check else None
         self.param_ids = {id(leaf) for leaf in self.params}
 
     def run(self, numbers: list, arguments: list) -> float:
@@ -356,12 +373,10 @@ def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, roo
     """The sweep as lines: each node's shares, last node first, in its rule's order."""
     started = set()  # interior gradients assigned so far
     if root >= nleaves:
-        w.line(f"{grads[root]} = 1.0", (), grads[root])  # the engine's 0.0 + 1.0
+        w.node([f"{grads[root]} = 1.0"], (), (grads[root],))  # the engine's 0.0 + 1.0
         started.add(root)
     else:
-        w.line(f"{grads[root]} += 1.0", (grads[root],), grads[root])
-    defined_in = w.defined_in
-    line = w.line
+        w.node([f"{grads[root]} += 1.0"], (grads[root],), (grads[root],))
     for k in range(len(order) - 1, -1, -1):
         i = nleaves + k
         if not needs[i]:
@@ -379,6 +394,21 @@ def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, roo
                 (_POSITION[share[0]], share[1], *[t.format_map(fields) for t in share[2:]])
                 for share in code.backward
             ]
+        lines = []
+        uses = {g}
+        if code.reads_out:
+            uses.add(out)
+        if code.reads_parents:
+            uses.update(pnames)
+        defines = set()
+        if code.first is not None and len(parents) == 1:
+            j = parents[0]
+            if j >= nleaves and j not in started and needs[j]:
+                started.add(j)
+                fields = _Fields(pnames, node, const, g, out)
+                lines.append(f"{grads[j]} = {code.first.format_map(fields)}")
+                defines.add(grads[j])
+                shares = ()
         for share in shares:
             j = parents[share[0]]
             if not needs[j]:
@@ -386,19 +416,24 @@ def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, roo
             sign, expression = share[1], share[2]
             condition = share[3] if len(share) > 3 else None
             target = grads[j]
-            text = expression if condition is None else f"{expression} {condition}"
-            uses = {t for t in _IDENTIFIER.findall(text) if t in defined_in}
             if j >= nleaves and j not in started:
                 started.add(j)
+                defines.add(target)  # assigned here first: nothing to read
                 if condition is None:
-                    line(f"{target} = 0.0 {sign} {expression}", uses, target)
+                    # 0.0 + g is g: an interior gradient is never -0.0 (0.0 - g is not -g).
+                    bare = expression == g and sign == "+"
+                    lines.append(f"{target} = {g}" if bare else
+                                 f"{target} = 0.0 {sign} {expression}")
                     continue
-                line(f"{target} = 0.0", (), target)
-            uses.add(target)
+                lines.append(f"{target} = 0.0")
+            elif target not in defines:
+                uses.add(target)  # an earlier node's share, or a leaf's .grad
+                defines.add(target)
             if condition is None:
-                line(f"{target} {sign}= {expression}", uses, target)
+                lines.append(f"{target} {sign}= {expression}")
             else:
-                line(f"if {condition}: {target} {sign}= {expression}", uses, target)
+                lines.append(f"if {condition}: {target} {sign}= {expression}")
+        w.node(lines, uses, defines)
 
 
 _POSITION = {"a": 0, "b": 1}
@@ -487,10 +522,17 @@ class Compiled:
         return program.run(numbers, unique)
 
     def _run_fn(self, args: Any, numbers: list, values: list) -> tuple:
-        """Run ``fn`` on fresh leaves (and argument Values); returns (root, inputs, args)."""
+        """Run ``fn`` on fresh leaves; returns (root, input leaves, argument leaves).
+
+        Argument Values are replaced by fresh leaves too (one per distinct Value), so
+        the graph tells them apart from the parameters fn reaches by itself.
+        """
         inputs = [Value(x) for x in numbers]
-        # Repeated argument Values stay one leaf; each distinct one is the caller's own.
-        rebuilt = _rebuild(args, iter(inputs), iter(values))
+        proxy_of: dict = {}
+        for v in values:
+            if id(v) not in proxy_of:
+                proxy_of[id(v)] = Value(v.data, v.label)
+        rebuilt = _rebuild(args, iter(inputs), (proxy_of[id(v)] for v in values))
         effects: list = []
         _tracing.effects, outer = effects, getattr(_tracing, "effects", None)
         try:
@@ -509,19 +551,18 @@ class Compiled:
                 f"compile: {_name(self.fn)} must return one Value (a scalar loss), got "
                 f"{type(root).__name__}"
             )
-        return root, inputs
+        return root, inputs, list(proxy_of.values())
 
     def _trace(self, args: Any, numbers: list, values: list, unique: list, key: object):
-        root, inputs = self._run_fn(args, numbers, values)
-        graph = _Graph(root, inputs, unique)
-        program = _Program(graph, self.grad, len(numbers), len(unique))
+        root, inputs, arguments = self._run_fn(args, numbers, values)
+        graph = _Graph(root, inputs, arguments)
+        program = _Program(graph, self.grad, self.check, len(numbers), len(unique))
         self._programs[key] = program
         return program
 
     def _check(self, program: _Program, args: Any, numbers: list, values: list) -> None:
-        root, inputs = self._run_fn(args, numbers, values)
-        unique = list({id(v): v for v in values}.values())
-        new = _Graph(root, inputs, unique).signature()
+        root, inputs, arguments = self._run_fn(args, numbers, values)
+        new = _Graph(root, inputs, arguments).signature()
         old = program.signature
         if new[0] != old[0]:
             raise CompileError(

@@ -83,7 +83,10 @@ def _sum_backward_code(node: Value, g: str, out: str, names: list, const: object
     return [(i, "+", g) for i in range(len(names))]
 
 
-SUM_CODE = Code(_sum_forward_code, _sum_backward_code, helpers=_SUM_HELPERS)
+SUM_CODE = Code(
+    _sum_forward_code, _sum_backward_code, helpers=_SUM_HELPERS, reads_out=False,
+    reads_parents=False,
+)
 SUM = register(Op("sum", _sum_float_rule, _sum_value_rule, examples=(
     Example(lambda a, b, c: sum([a, b, c]), 3),
     Example(lambda a: sum([a]), 1, edges=[(1e8,)]),
@@ -262,7 +265,7 @@ DOT = register(Op(
         Example(lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), 5, edges=[(1e8,) * 5]),
         Example(lambda w1, x1: dot([w1], [x1]), 2),
     ),
-    code=Code(_dot_forward_code, _dot_backward_code, helpers=_SUM_HELPERS),
+    code=Code(_dot_forward_code, _dot_backward_code, helpers=_SUM_HELPERS, reads_out=False),
 ))
 
 
@@ -306,7 +309,10 @@ DOT_NUMBERS = register(Op(
         Example(lambda w1, w2, b: dot([w1, w2], [0.5, -1.5], b), 3),
         Example(lambda x1, x2: dot([2.0, -0.25], [x1, x2]), 2),
     ),
-    code=Code(_dot_numbers_forward_code, _dot_numbers_backward_code, helpers=_SUM_HELPERS),
+    code=Code(
+        _dot_numbers_forward_code, _dot_numbers_backward_code, helpers=_SUM_HELPERS,
+        reads_out=False, reads_parents=False,
+    ),
 ))
 
 
@@ -381,5 +387,8 @@ DOT_MIXED = register(Op(
         Example(lambda w1, w2, x1, x2: dot([w1, w2], [x1, x2], -0.5), 4),
         Example(lambda w1: dot([w1], [0.5], 0.25), 1),
     ),
-    code=Code(_dot_mixed_forward_code, _dot_mixed_backward_code, helpers=_SUM_HELPERS),
+    code=Code(
+        _dot_mixed_forward_code, _dot_mixed_backward_code, helpers=_SUM_HELPERS,
+        reads_out=False,
+    ),
 ))

@@ -98,6 +98,12 @@ class Code:
       ``+=`` or ``-=``), and a share with a condition is added only where the
       condition holds, as the rule's ``if`` does (relu adds nothing below 0).
     * ``helpers``: the functions the templates call, by name.
+    * ``first``: optionally, for a one-parent op, the parent's gradient written at once
+      when this node's shares are the first into an interior node's gradient. That
+      gradient starts at 0.0 and is never -0.0 (0.0 + x is never -0.0), so, for relu,
+      ``{g} if {a} > 0.0 else ...`` replaces ``0.0`` and two ``if`` lines, bit for bit.
+    * ``reads_out``, ``reads_parents``: whether the shares read the node's value and
+      its parents' values (found in the templates; n-ary ops say so).
 
     N-ary ops (``sum``, ``dot``) pass functions instead, given the node itself, its
     parents' names and ``const`` (a constant's literal): ``forward(node, names, const)``
@@ -106,17 +112,27 @@ class Code:
     for its own arity, one product per pair, without a loop at run time.
     """
 
-    __slots__ = ("forward", "backward", "helpers")
+    __slots__ = ("forward", "backward", "helpers", "first", "reads_out", "reads_parents")
 
     def __init__(
         self,
         forward: Union[str, Callable[..., str]],
         backward: Union[Sequence[tuple], Callable[..., list]],
         helpers: Optional[dict] = None,
+        *,
+        first: Optional[str] = None,
+        reads_out: Optional[bool] = None,
+        reads_parents: Optional[bool] = None,
     ) -> None:
         self.forward = forward
         self.backward = backward if callable(backward) else tuple(backward)
         self.helpers = dict(helpers or {})
+        self.first = first
+        text = "" if callable(backward) else " ".join(" ".join(s[2:]) for s in backward)
+        self.reads_out = ("{out}" in text or callable(backward)) if reads_out is None else reads_out
+        if reads_parents is None:
+            reads_parents = "{a}" in text or "{b}" in text or callable(backward)
+        self.reads_parents = reads_parents
 
 
 class Op:

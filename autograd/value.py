@@ -665,6 +665,7 @@ RELU = register(Op("relu", _relu_float_rule, _relu_value_rule, examples=(
     "{a} if {a} > 0.0 or {a} != {a} else 0.0",
     # The rule's two branches; below 0 it adds nothing at all (not even 0.0).
     [("a", "+", "{g}", "{a} > 0.0"), ("a", "+", "{a}", "{a} != {a}")],
+    first="{g} if {a} > 0.0 else ({a} if {a} != {a} else 0.0)",
 )))
 
 
