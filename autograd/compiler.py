@@ -47,7 +47,7 @@ from .value import Value
 __all__ = ["compile", "Compiled", "CompileError", "side_effect", "CHUNK_LINES"]
 
 #: The most lines one generated function holds (see the module docstring).
-CHUNK_LINES = 20000
+CHUNK_LINES = 8000
 
 _data = attrgetter("data")
 _grad = attrgetter("grad")
@@ -192,11 +192,15 @@ _NOT_NAME = re.compile(r"[^0-9A-Za-z_]")
 
 
 class _Writer:
-    """Emits each node's lines into chunks and tracks what crosses a chunk boundary.
+    """Collects each node's lines and tracks the values that cross a chunk boundary.
 
-    Slots are given out when the source is assembled, chunk by chunk: a chunk reads
-    its inputs with one ``itemgetter`` call and writes what later chunks (or the
-    caller) need into a fresh, contiguous block of slots with one slice assignment.
+    A node's lines come as a format string over placeholders and the variables they
+    stand for (``"{0} = {1} * {2}"`` with ``("v9", "v4", "v7")``). Once every node is
+    in, ``assemble`` writes each chunk with chunk-local names (``c0``, ``c1``, ... in
+    order of first use), so chunks that do the same thing to different nodes (the same
+    network on each sample, each step of a chain) are the same text, compiled once.
+    A chunk reads what it needs with one ``itemgetter`` call and writes what later
+    chunks need into a fresh block of slots with one slice assignment.
     """
 
     def __init__(self, first_free: int) -> None:
@@ -204,15 +208,17 @@ class _Writer:
         self.defined_in: dict = {}  # variable -> the chunk that last assigned it
         self.loads: list = [set()]  # per chunk, variables read from earlier chunks
         self.stores: list = [set()]  # per chunk, variables later chunks read
-        self.slot: dict = {}  # variable -> its slot in s (final once source() ran)
+        self.slot: dict = {}  # variable -> its slot in s (final once assemble() ran)
         self.next_slot = first_free
-        self.loaders: dict = {}
+        self.readable: list = []
 
-    def node(self, lines: list, uses: Any, defines: Any) -> None:
-        if len(self.chunks[-1]) >= CHUNK_LINES:
+    def new_chunk(self) -> None:
+        if self.chunks[-1]:
             self.chunks.append([])
             self.loads.append(set())
             self.stores.append(set())
+
+    def node(self, text: str, names: tuple, uses: Any, defines: Any) -> None:
         here = len(self.chunks) - 1
         defined_in = self.defined_in
         loads, stores = self.loads[here], self.stores
@@ -224,7 +230,7 @@ class _Writer:
                     stores[chunk].add(name)
         for name in defines:
             defined_in[name] = here
-        self.chunks[-1].extend(lines)
+        self.chunks[-1].append((text, names))
 
     def preset(self, name: str, slot: int) -> None:
         """A variable the caller puts in slot ``slot`` before the program runs."""
@@ -237,30 +243,95 @@ class _Writer:
         if chunk >= 0:
             self.stores[chunk].add(name)
 
-    def source(self) -> str:
-        parts = []
+    def assemble(self, namespace: dict) -> list:
+        """Compile each distinct chunk once; returns the calls (function, loader, offset)."""
+        functions: dict = {}
+        calls = []
         slot = self.slot
-        for k, lines in enumerate(self.chunks):
-            head = [f"def _chunk{k}(s):"]
-            loads = sorted(self.loads[k])
-            if len(loads) == 1:
-                head.append(f"    {loads[0]} = s[{slot[loads[0]]}]")
-            elif loads:
-                self.loaders[f"_load{k}"] = itemgetter(*[slot[name] for name in loads])
-                head.append(f"    {', '.join(loads)} = _load{k}(s)")
-            stores = sorted(self.stores[k])
+        for k, groups in enumerate(self.chunks):
+            local: dict = {}
+            for _, names in groups:
+                for name in names:
+                    if name not in local:
+                        local[name] = f"c{len(local)}"
+            loads = [name for name in local if name in self.loads[k]]
+            stores = [name for name in local if name in self.stores[k]]
+            lines = ["def _chunk(s, _load, _o):"]
+            if loads:
+                lines.append(f"    {', '.join([local[n] for n in loads])} = _load(s)")
+            lines += [
+                "    " + text.format(*[local[n] for n in names]) for text, names in groups
+            ]
+            if len(stores) == 1:
+                lines.append(f"    s[_o] = {local[stores[0]]}")
+            elif stores:
+                lines.append(
+                    f"    s[_o:_o + {len(stores)}] = {', '.join([local[n] for n in stores])}"
+                )
+            text = "\n".join(lines) + "\n"
+            function = functions.get(text)
+            if function is None:
+                exec(builtins.compile(text, "<autograd.compile>", "exec"), namespace)
+                function = functions[text] = namespace.pop("_chunk")
+            loader = itemgetter(*[slot[n] for n in loads]) if loads else None
             base = self.next_slot
             self.next_slot += len(stores)
+            self.readable.append(([slot[n] for n in loads], loads, base, stores))
             for i, name in enumerate(stores):
                 slot[name] = base + i
-            tail = []
+            calls.append((function, loader, base))
+        self.distinct = len(functions)
+        return calls
+
+    def source(self) -> str:
+        """The program with its nodes' names: the same lines the chunk functions run."""
+        parts = []
+        for k, groups in enumerate(self.chunks):
+            slots, loads, base, stores = self.readable[k]
+            lines = [f"def _chunk{k}(s):"]
+            if loads:
+                shown = ", ".join(f"s[{i}]" for i in slots)
+                lines.append(f"    {', '.join(loads)} = {shown}")
+            lines += ["    " + text.format(*names) for text, names in groups]
             if len(stores) == 1:
-                tail.append(f"    s[{base}] = {stores[0]}")
+                lines.append(f"    s[{base}] = {stores[0]}")
             elif stores:
-                tail.append(f"    s[{base}:{base + len(stores)}] = {', '.join(stores)}")
-            body = [f"    {text}" for text in lines] or ["    pass"]
-            parts.append("\n".join(head + body + tail))
+                lines.append(f"    s[{base}:{base + len(stores)}] = {', '.join(stores)}")
+            parts.append("\n".join(lines))
         return "\n\n\n".join(parts) + "\n"
+
+
+def _chunk_bounds(kinds: list, sizes: list) -> list:
+    """Where to end each chunk of a run of nodes: about ``CHUNK_LINES`` lines each,
+    and a whole number of periods when the run repeats itself (``kinds`` holds each
+    node's format string as a small int), so that the chunks come out identical."""
+    n = len(kinds)
+    total = builtins.sum(sizes)
+    if total <= CHUNK_LINES or n < 2:
+        return [n]
+    per = builtins.max(1, round(CHUNK_LINES * n / total))
+    period = _period(kinds, per)
+    if period:
+        per = period * builtins.max(1, round(per / period))
+    return list(range(per, n, per)) + [n]
+
+
+def _period(kinds: list, per: int) -> int:
+    """The smallest d with kinds[i] == kinds[i + d] around the middle of the run, or 0."""
+    n = len(kinds)
+    middle = n // 2
+    x = kinds[middle]
+    position = middle
+    for _ in range(64):
+        try:
+            position = kinds.index(x, position + 1, builtins.min(n, middle + 8 * per + 64))
+        except ValueError:
+            return 0
+        d = position - middle
+        width = builtins.min(builtins.max(2 * d, 64), n - middle - d)
+        if width >= d and kinds[middle : middle + width] == kinds[position : position + width]:
+            return d
+    return 0
 
 
 class _Program:
@@ -297,7 +368,6 @@ class _Program:
             return constants[key]
 
         self.params = [kind[1] for kind in kinds if kind[0] == "p"]
-        self.numbers, self.arguments = numbers, arguments
         nparams = len(self.params)
         data_base = {"p": 0, "a": nparams, "x": nparams + arguments}
         grad_base = {"p": nparams + arguments + numbers, "a": 2 * nparams + arguments + numbers}
@@ -316,6 +386,7 @@ class _Program:
 
         # The forward: one line per interior node, in postorder.
         parent_indices = []
+        groups = []
         for k, node in enumerate(order):
             i = nleaves + k
             code = node._op.code
@@ -327,34 +398,44 @@ class _Program:
             parents = [index[id(q)] for q in node.parents]
             parent_indices.append(parents)
             pnames = [names[j] for j in parents]
+            holders = _HOLDERS[1 : len(parents) + 1]
             if callable(code.forward):
-                expression = code.forward(node, pnames, const)
+                expression = code.forward(node, holders, const)
             else:
-                expression = code.forward.format_map(_Fields(pnames, node, const, "", ""))
-            w.node([f"{names[i]} = {expression}"], pnames, (names[i],))
+                expression = code.forward.format_map(_Fields(holders, node, const, "", ""))
+            groups.append(("{0} = " + expression, (names[i], *pnames), pnames, (names[i],)))
             needs.append(with_grad and any([needs[j] for j in parents]))
         namespace.update(helpers)
+        _emit(w, groups)
 
         root = index[id(graph.root)]
         w.keep(names[root])
         written = []
         if with_grad:
-            _backward(w, order, nleaves, names, grads, parent_indices, needs, const, root)
+            groups = _backward(order, nleaves, names, grads, parent_indices, needs, const, root)
+            w.new_chunk()
+            _emit(w, groups)
             for i, kind in enumerate(kinds):
                 if kind[0] != "x" and w.defined_in[grads[i]] >= 0:
                     w.keep(grads[i])
                     written.append(i)
-        self.source = w.source()
+        self.calls = w.assemble(namespace)
+        self.distinct_chunks = w.distinct
+        self._writer = w
+        self._source: Optional[str] = None
         self.root_slot = w.slot[names[root]]
         # (kind, position, slot): the write-back of each leaf gradient the code changed.
         self.grad_writes = [(kinds[i][0], leaf_position[i], w.slot[grads[i]]) for i in written]
         self.slot_count = w.next_slot
-        namespace.update(w.loaders)
-        exec(builtins.compile(self.source, "<autograd.compile>", "exec"), namespace)
-        self.chunks = [namespace[f"_chunk{k}"] for k in range(len(w.chunks))]
         self.node_count = len(nodes)
         self.signature = graph.signature() if check else None
         self.param_ids = {id(leaf) for leaf in self.params}
+
+    @property
+    def source(self) -> str:
+        if self._source is None:
+            self._source = self._writer.source()
+        return self._source
 
     def run(self, numbers: list, arguments: list) -> float:
         params = self.params
@@ -362,21 +443,50 @@ class _Program:
         s += map(_grad, params)
         s += map(_grad, arguments)
         s += [0.0] * (self.slot_count - len(s))
-        for chunk in self.chunks:
-            chunk(s)
+        for function, loader, offset in self.calls:
+            function(s, loader, offset)
         for kind, position, slot in self.grad_writes:
             (params if kind == "p" else arguments)[position].grad = s[slot]
         return s[self.root_slot]
 
 
-def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, root) -> None:
-    """The sweep as lines: each node's shares, last node first, in its rule's order."""
+# Placeholders for the variables of one node's lines: "{0}", "{1}", ...
+_HOLDERS = [f"{{{k}}}" for k in range(4096)]
+
+
+def _holders(start: int, count: int) -> list:
+    if start + count <= len(_HOLDERS):
+        return _HOLDERS[start : start + count]
+    return [f"{{{k}}}" for k in range(start, start + count)]
+
+
+def _emit(w: _Writer, groups: list) -> None:
+    """Hand a run of node groups to the writer, chunk by chunk (see ``_chunk_bounds``)."""
+    kinds: dict = {}
+    ids = [kinds.setdefault(text, len(kinds)) for text, _, _, _ in groups]
+    sizes = [text.count("\n") + 1 for text in kinds]
+    bounds = _chunk_bounds(ids, [sizes[i] for i in ids])
+    start = 0
+    for end in bounds:
+        for text, names, uses, defines in groups[start:end]:
+            w.node(text, names, uses, defines)
+        if end < len(groups):
+            w.new_chunk()
+        start = end
+
+
+def _backward(order, nleaves, names, grads, parent_indices, needs, const, root) -> list:
+    """The sweep as node groups: each node's shares, last node first, in its rule's order.
+
+    Each group is (text, names, uses, defines); in ``text``, ``{0}`` is the node's
+    gradient, ``{1}`` its value, then its parents' values, then their gradients.
+    """
     started = set()  # interior gradients assigned so far
     if root >= nleaves:
-        w.node([f"{grads[root]} = 1.0"], (), (grads[root],))  # the engine's 0.0 + 1.0
+        groups = [("{0} = 1.0", (grads[root],), (), (grads[root],))]  # the engine's 0.0 + 1.0
         started.add(root)
     else:
-        w.node([f"{grads[root]} += 1.0"], (grads[root],), (grads[root],))
+        groups = [("{0} += 1.0", (grads[root],), (grads[root],), (grads[root],))]
     for k in range(len(order) - 1, -1, -1):
         i = nleaves + k
         if not needs[i]:
@@ -384,41 +494,45 @@ def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, roo
         node = order[k]
         code = node._op.code
         parents = parent_indices[k]
+        n = len(parents)
         pnames = [names[j] for j in parents]
-        g, out = grads[i], names[i]
+        holders = _holders(2, n)
+        targets = _holders(2 + n, n)
+        g, out = "{0}", "{1}"
         if callable(code.backward):
-            shares = code.backward(node, g, out, pnames, const)
+            shares = code.backward(node, g, out, holders, const)
         else:
-            fields = _Fields(pnames, node, const, g, out)
+            fields = _Fields(holders, node, const, g, out)
             shares = [
                 (_POSITION[share[0]], share[1], *[t.format_map(fields) for t in share[2:]])
                 for share in code.backward
             ]
         lines = []
-        uses = {g}
+        uses = {grads[i]}
         if code.reads_out:
-            uses.add(out)
+            uses.add(names[i])
         if code.reads_parents:
             uses.update(pnames)
         defines = set()
-        if code.first is not None and len(parents) == 1:
+        if code.first is not None and n == 1:
             j = parents[0]
             if j >= nleaves and j not in started and needs[j]:
                 started.add(j)
-                fields = _Fields(pnames, node, const, g, out)
-                lines.append(f"{grads[j]} = {code.first.format_map(fields)}")
+                fields = _Fields(holders, node, const, g, out)
+                lines.append(f"{targets[0]} = {code.first.format_map(fields)}")
                 defines.add(grads[j])
                 shares = ()
         for share in shares:
-            j = parents[share[0]]
+            position = share[0]
+            j = parents[position]
             if not needs[j]:
                 continue
             sign, expression = share[1], share[2]
             condition = share[3] if len(share) > 3 else None
-            target = grads[j]
+            target = targets[position]
             if j >= nleaves and j not in started:
                 started.add(j)
-                defines.add(target)  # assigned here first: nothing to read
+                defines.add(grads[j])  # assigned here first: nothing to read
                 if condition is None:
                     # 0.0 + g is g: an interior gradient is never -0.0 (0.0 - g is not -g).
                     bare = expression == g and sign == "+"
@@ -426,14 +540,18 @@ def _backward(w, order, nleaves, names, grads, parent_indices, needs, const, roo
                                  f"{target} = 0.0 {sign} {expression}")
                     continue
                 lines.append(f"{target} = 0.0")
-            elif target not in defines:
-                uses.add(target)  # an earlier node's share, or a leaf's .grad
-                defines.add(target)
+            elif grads[j] not in defines:
+                uses.add(grads[j])  # an earlier node's share, or a leaf's .grad
+                defines.add(grads[j])
             if condition is None:
                 lines.append(f"{target} {sign}= {expression}")
             else:
                 lines.append(f"if {condition}: {target} {sign}= {expression}")
-        w.node(lines, uses, defines)
+        if lines:
+            text = "\n    ".join(lines)
+            groups.append((text, (grads[i], names[i], *pnames, *[grads[j] for j in parents]),
+                           uses, defines))
+    return groups
 
 
 _POSITION = {"a": 0, "b": 1}

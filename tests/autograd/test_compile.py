@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import autograd
 from autograd import CompileError, Value
 from autograd.compiler import side_effect
-
 from tests.autograd.test_properties import as_function, expressions, trees
 
 SPECIALS = st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, 1e-310, 1e300, -3.0])
@@ -149,7 +148,7 @@ def test_the_source_has_one_line_per_node_named_after_its_index_and_label():
     f(1.0)
     assert f.source.splitlines() == [
         "def _chunk0(s):",
-        "    v0_weight, v1 = _load0(s)",
+        "    v0_weight, v1 = s[0], s[1]",
         "    v2 = v0_weight * v1",
         "    v3 = _tanh(v2)",
         "    s[3] = v3",
