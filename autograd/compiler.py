@@ -62,13 +62,16 @@ def side_effect(what: str) -> None:
     """Tell a ``compile`` trace in progress that the caller has a side effect.
 
     Code that changes state outside the graph (``nn.BatchNorm1d`` updating its running
-    statistics in training mode) calls this; a compiled replay would skip the change,
-    so ``compile`` refuses to trace such a ``fn`` and names ``what``. Outside a trace it
-    does nothing.
+    statistics in training mode) calls this before making the change; a compiled
+    replay would skip it, so during a trace this raises ``CompileError`` naming
+    ``what`` (and the change never happens). Outside a trace it does nothing.
     """
-    effects = getattr(_tracing, "effects", None)
-    if effects is not None:
-        effects.append(what)
+    fn = getattr(_tracing, "fn", None)
+    if fn is not None:
+        raise CompileError(
+            f"compile: {_name(fn)} has a side effect the compiled replay would skip: "
+            f"{what}. Call it without compile (or, for a module, in eval mode)"
+        )
 
 
 # -- arguments --------------------------------------------------------------------------
@@ -651,19 +654,12 @@ class Compiled:
             if id(v) not in proxy_of:
                 proxy_of[id(v)] = Value(v.data, v.label)
         rebuilt = _rebuild(args, iter(inputs), (proxy_of[id(v)] for v in values))
-        effects: list = []
-        _tracing.effects, outer = effects, getattr(_tracing, "effects", None)
+        _tracing.fn, outer = self.fn, getattr(_tracing, "fn", None)
         try:
             with enable_grad():
                 root = self.fn(*rebuilt)
         finally:
-            _tracing.effects = outer
-        if effects:
-            raise CompileError(
-                f"compile: {_name(self.fn)} has a side effect the compiled replay would "
-                f"skip: {effects[0]}. Call it without compile (or put the module in eval "
-                "mode)"
-            )
+            _tracing.fn = outer
         if type(root) is not Value:
             raise TypeError(
                 f"compile: {_name(self.fn)} must return one Value (a scalar loss), got "
