@@ -387,26 +387,38 @@ class _Program:
         needs = [kind[0] != "x" for kind in kinds]  # does the gradient reach a leaf's .grad?
         helpers: dict = {}
 
-        # The forward: one line per interior node, in postorder.
+        # The forward: one line per interior node, in postorder. A node's text depends
+        # only on its op, its saved constant and its arity, so it is made once per kind.
         parent_indices = []
         groups = []
+        texts: dict = {}
+        seen_ops = set()
         for k, node in enumerate(order):
             i = nleaves + k
-            code = node._op.code
-            if code is None:
-                raise CompileError(f"compile: op {node._op!r} has no code template")
-            for name, helper in code.helpers.items():
-                if helpers.setdefault(name, helper) is not helper:
-                    raise CompileError(f"compile: two ops give different helpers {name!r}")
+            op = node._op
+            code = op.code
+            if op not in seen_ops:
+                if code is None:
+                    raise CompileError(f"compile: op {op!r} has no code template")
+                for name, helper in code.helpers.items():
+                    if helpers.setdefault(name, helper) is not helper:
+                        raise CompileError(f"compile: two ops give different helpers {name!r}")
+                seen_ops.add(op)
             parents = [index[id(q)] for q in node.parents]
             parent_indices.append(parents)
             pnames = [names[j] for j in parents]
-            holders = _HOLDERS[1 : len(parents) + 1]
-            if callable(code.forward):
-                expression = code.forward(node, holders, const)
-            else:
-                expression = code.forward.format_map(_Fields(holders, node, const, "", ""))
-            groups.append(("{0} = " + expression, (names[i], *pnames), pnames, (names[i],)))
+            key = _saved_key(op, node._saved, len(parents))
+            text = texts.get(key) if key is not None else None
+            if text is None:
+                holders = _HOLDERS[1 : len(parents) + 1]
+                if callable(code.forward):
+                    expression = code.forward(node, holders, const)
+                else:
+                    expression = code.forward.format_map(_Fields(holders, node, const, "", ""))
+                text = "{0} = " + expression
+                if key is not None:
+                    texts[key] = text
+            groups.append((text, (names[i], *pnames), pnames, (names[i],)))
             needs.append(with_grad and any([needs[j] for j in parents]))
         namespace.update(helpers)
         _emit(w, groups)
@@ -478,11 +490,26 @@ def _emit(w: _Writer, groups: list) -> None:
         start = end
 
 
+def _saved_key(op: object, saved: object, arity: int) -> object:
+    """What a node's code text depends on besides its op and arity, or None (uncached)."""
+    kind = type(saved)
+    if saved is None or kind is int:
+        return (op, arity, saved)
+    if kind is float:
+        return (op, arity, repr(saved))  # repr: -0.0 and 0.0 are different constants
+    if kind is tuple and all([type(x) is float or type(x) is int for x in saved]):
+        return (op, arity, repr(saved))
+    return None  # DOT_MIXED holds Values: written node by node
+
+
 def _backward(order, nleaves, names, grads, parent_indices, needs, const, root) -> list:
     """The sweep as node groups: each node's shares, last node first, in its rule's order.
 
     Each group is (text, names, uses, defines); in ``text``, ``{0}`` is the node's
-    gradient, ``{1}`` its value, then its parents' values, then their gradients.
+    gradient, ``{1}`` its value, then its parents' values, then their gradients. A
+    group's text depends on the node's kind and, for each parent, on whether it needs
+    a gradient, is a leaf, has a gradient started yet and repeats an earlier parent;
+    each distinct case is written once (``_backward_group``) and reused.
     """
     started = set()  # interior gradients assigned so far
     if root >= nleaves:
@@ -490,71 +517,101 @@ def _backward(order, nleaves, names, grads, parent_indices, needs, const, root) 
         started.add(root)
     else:
         groups = [("{0} += 1.0", (grads[root],), (grads[root],), (grads[root],))]
+    cache: dict = {}
     for k in range(len(order) - 1, -1, -1):
         i = nleaves + k
         if not needs[i]:
             continue
         node = order[k]
-        code = node._op.code
         parents = parent_indices[k]
-        n = len(parents)
-        pnames = [names[j] for j in parents]
-        holders = _holders(2, n)
-        targets = _holders(2 + n, n)
-        g, out = "{0}", "{1}"
-        if callable(code.backward):
-            shares = code.backward(node, g, out, holders, const)
-        else:
-            fields = _Fields(holders, node, const, g, out)
-            shares = [
-                (_POSITION[share[0]], share[1], *[t.format_map(fields) for t in share[2:]])
-                for share in code.backward
-            ]
-        lines = []
-        uses = {grads[i]}
-        if code.reads_out:
-            uses.add(names[i])
-        if code.reads_parents:
-            uses.update(pnames)
-        defines = set()
-        if code.first is not None and n == 1:
-            j = parents[0]
-            if j >= nleaves and j not in started and needs[j]:
-                started.add(j)
-                fields = _Fields(holders, node, const, g, out)
-                lines.append(f"{targets[0]} = {code.first.format_map(fields)}")
-                defines.add(grads[j])
-                shares = ()
-        for share in shares:
-            position = share[0]
-            j = parents[position]
-            if not needs[j]:
-                continue
-            sign, expression = share[1], share[2]
-            condition = share[3] if len(share) > 3 else None
-            target = targets[position]
-            if j >= nleaves and j not in started:
-                started.add(j)
-                defines.add(grads[j])  # assigned here first: nothing to read
-                if condition is None:
-                    # 0.0 + g is g: an interior gradient is never -0.0 (0.0 - g is not -g).
-                    bare = expression == g and sign == "+"
-                    lines.append(f"{target} = {g}" if bare else
-                                 f"{target} = 0.0 {sign} {expression}")
-                    continue
-                lines.append(f"{target} = 0.0")
-            elif grads[j] not in defines:
-                uses.add(grads[j])  # an earlier node's share, or a leaf's .grad
-                defines.add(grads[j])
-            if condition is None:
-                lines.append(f"{target} {sign}= {expression}")
-            else:
-                lines.append(f"if {condition}: {target} {sign}= {expression}")
-        if lines:
-            text = "\n    ".join(lines)
-            groups.append((text, (grads[i], names[i], *pnames, *[grads[j] for j in parents]),
-                           uses, defines))
+        first: dict = {}
+        flags = tuple([
+            (needs[j], j < nleaves, j in started, first.setdefault(j, position))
+            for position, j in enumerate(parents)
+        ])
+        key = _saved_key(node._op, node._saved, len(parents))
+        made = cache.get((key, flags)) if key is not None else None
+        if made is None:
+            made = _backward_group(node, flags, const)
+            if key is not None:
+                cache[key, flags] = made
+        text, uses, defines, starts = made
+        if text is None:
+            continue
+        variables = (grads[i], names[i], *[names[j] for j in parents],
+                     *[grads[j] for j in parents])
+        for position in starts:
+            started.add(parents[position])
+        groups.append((text, variables, [variables[u] for u in uses],
+                       [variables[d] for d in defines]))
     return groups
+
+
+def _backward_group(node: Value, flags: tuple, const: Callable) -> tuple:
+    """One node's backward lines over placeholders: (text, uses, defines, starts).
+
+    ``uses`` and ``defines`` are indices into the group's variables, ``starts`` the
+    parent positions whose gradient this group assigns for the first time.
+    """
+    code = node._op.code
+    n = len(flags)
+    holders = _holders(2, n)
+    targets = _holders(2 + n, n)
+    g, out = "{0}", "{1}"
+    if callable(code.backward):
+        shares = code.backward(node, g, out, holders, const)
+    else:
+        fields = _Fields(holders, node, const, g, out)
+        shares = [
+            (_POSITION[share[0]], share[1], *[t.format_map(fields) for t in share[2:]])
+            for share in code.backward
+        ]
+    lines = []
+    uses = {0}
+    if code.reads_out:
+        uses.add(1)
+    if code.reads_parents:
+        uses.update(range(2, 2 + n))
+    defines: set = set()
+    started: set = set()  # parents' canonical positions started in this group
+    starts = []
+    if code.first is not None and n == 1:
+        needs, leaf, was_started, _ = flags[0]
+        if needs and not leaf and not was_started:
+            fields = _Fields(holders, node, const, g, out)
+            lines.append(f"{targets[0]} = {code.first.format_map(fields)}")
+            defines.add(2 + n)
+            starts.append(0)
+            shares = ()
+    for share in shares:
+        position = share[0]
+        needs, leaf, was_started, canonical = flags[position]
+        if not needs:
+            continue
+        sign, expression = share[1], share[2]
+        condition = share[3] if len(share) > 3 else None
+        target = targets[canonical]  # a repeated parent shares its first slot's name
+        variable = 2 + n + canonical
+        if not leaf and not was_started and canonical not in started:
+            started.add(canonical)
+            starts.append(canonical)
+            defines.add(variable)  # assigned here first: nothing to read
+            if condition is None:
+                # 0.0 + g is g: an interior gradient is never -0.0 (0.0 - g is not -g).
+                bare = expression == g and sign == "+"
+                lines.append(f"{target} = {g}" if bare else f"{target} = 0.0 {sign} {expression}")
+                continue
+            lines.append(f"{target} = 0.0")
+        elif variable not in defines:
+            uses.add(variable)  # an earlier node's share, or a leaf's .grad
+            defines.add(variable)
+        if condition is None:
+            lines.append(f"{target} {sign}= {expression}")
+        else:
+            lines.append(f"if {condition}: {target} {sign}= {expression}")
+    if not lines:
+        return None, (), (), ()
+    return "\n    ".join(lines), tuple(sorted(uses)), tuple(sorted(defines)), tuple(starts)
 
 
 _POSITION = {"a": 0, "b": 1}
