@@ -37,6 +37,7 @@ import builtins
 import math
 import re
 import threading
+from numbers import Real
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Optional
 
@@ -90,7 +91,7 @@ def _flatten(args: Any, tokens: list, numbers: list, values: list) -> None:
         elif kind is list or kind is tuple:
             tokens.append((kind is list, len(x)))
             _flatten(x, tokens, numbers, values)
-        elif kind is int or (isinstance(x, (int, float)) and kind is not bool):
+        elif kind is int or (isinstance(x, Real) and kind is not bool):
             tokens.append(0)
             numbers.append(float(x))
         else:
@@ -159,8 +160,8 @@ class _Graph:
             for parent in node.parents:
                 if not parent._parents and id(parent) not in index:
                     add_leaf(parent)
-        for node in order:
-            index[id(node)] = len(leaves) + len(index) - len(leaves)
+        for k, node in enumerate(order):
+            index[id(node)] = len(leaves) + k
         self.root = root
         self.leaves = leaves
         self.kinds = kinds
@@ -410,7 +411,7 @@ class _Program:
             key = _saved_key(op, node._saved, len(parents))
             text = texts.get(key) if key is not None else None
             if text is None:
-                holders = _HOLDERS[1 : len(parents) + 1]
+                holders = _holders(1, len(parents))
                 if callable(code.forward):
                     expression = code.forward(node, holders, const)
                 else:

@@ -25,10 +25,14 @@ _SUM_HELPERS = {"_sum": builtins.sum}
 
 
 def _sum_code(terms: Sequence[str]) -> str:
-    """Python source for builtins.sum over ``terms`` (expressions), bit for bit."""
+    """Python source for builtins.sum over ``terms`` (expressions), bit for bit.
+
+    Up to 64 terms as a chain of additions (no call); more as a call on a tuple, since
+    CPython's compiler recurses once per operator of a chain.
+    """
     if not terms:
         return "0"
-    if _SUM_IS_SEQUENTIAL:
+    if _SUM_IS_SEQUENTIAL and len(terms) <= 64:
         return "0.0 + " + " + ".join(terms)
     return f"_sum(({', '.join(terms)},))"
 

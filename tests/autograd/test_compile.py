@@ -243,3 +243,22 @@ def test_a_200000_node_chain_compiles_in_chunks_and_matches_the_engine():
     out = chain(y)
     out.backward()
     assert repr(value) == repr(out.data) and repr(x.grad) == repr(y.grad)
+
+
+def test_a_sum_and_a_dot_of_20000_values_compile_without_recursion_errors():
+    n = 20_000  # a chain of 20,000 additions would overflow CPython's compiler
+    ws = [Value(0.5 + i % 7) for i in range(n)]
+
+    def fn(xs):
+        return autograd.sum(xs) + autograd.dot(ws, xs) + autograd.dot(ws, ws)
+
+    xs = [float(i % 5) - 2.0 for i in range(n)]
+    f = autograd.compile(fn)
+    value = f(xs)
+    grads = [w.grad for w in ws]
+    for w in ws:
+        w.grad = 0.0
+    out = fn([Value(x) for x in xs])
+    out.backward()
+    assert repr(value) == repr(out.data)
+    assert grads == [w.grad for w in ws]
