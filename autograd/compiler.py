@@ -781,7 +781,9 @@ def compile(  # noqa: A001 (autograd.compile, by design: it shadows the builtin)
     output's value and, with ``grad``, adds d(output)/d(leaf) into each leaf's
     ``.grad`` (argument Values included), bit-identical to ``v = fn(*args);
     v.backward()``. ``fn`` must build the same graph for the same argument structure:
-    don't branch on ``.data`` inside it.
+    don't branch on ``.data`` inside it. The trace records whatever the grad mode of
+    the caller; a replay does no anomaly checks (run ``fn`` itself under
+    ``detect_anomaly`` to find a non-finite gradient).
 
     Args:
         fn: takes numbers, Values, or (nested) lists and tuples of them, and returns
