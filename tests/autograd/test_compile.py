@@ -21,27 +21,29 @@ SPECIALS = st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, 1e-310, 1e
 ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
-def dynamic(fn, point, start=0.0):
+def outcome(run, point, start=0.0):
+    """(value, leaf grads) as reprs after ``run(leaves)``, or the error it raises."""
     leaves = [Value(x) for x in point]
     for leaf in leaves:
         leaf.grad = start
     try:
-        out = fn(*leaves)
-        out.backward()
-    except ERRORS as error:
-        return type(error), str(error)
-    return repr(out.data), [repr(leaf.grad) for leaf in leaves]
-
-
-def compiled(f, point, start=0.0):
-    leaves = [Value(x) for x in point]
-    for leaf in leaves:
-        leaf.grad = start
-    try:
-        data = f(*leaves)
+        data = run(leaves)
     except ERRORS as error:
         return type(error), str(error)
     return repr(data), [repr(leaf.grad) for leaf in leaves]
+
+
+def dynamic(fn, point, start=0.0):
+    def run(leaves):
+        out = fn(*leaves)
+        out.backward()
+        return out.data
+
+    return outcome(run, point, start)
+
+
+def compiled(f, point, start=0.0):
+    return outcome(lambda leaves: f(*leaves), point, start)
 
 
 @settings(max_examples=300)

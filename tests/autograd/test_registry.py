@@ -244,28 +244,29 @@ def special_points(example):
     return points
 
 
-def dynamic_run(example, point, start_grad):
-    """(value, leaf grads) from the engine, or the error it raises."""
+def run_with_grads(run, point, start_grad):
+    """(value, leaf grads) as reprs after ``run(leaves)``, or the error it raises."""
     leaves = [Value(x) for x in point]
     for leaf in leaves:
         leaf.grad = start_grad
     try:
-        out = example.build(*leaves)
-        out.backward()
-    except (ValueError, ZeroDivisionError, OverflowError) as error:
-        return type(error), str(error)
-    return repr(out.data), [repr(leaf.grad) for leaf in leaves]
-
-
-def compiled_run(compiled, point, start_grad):
-    leaves = [Value(x) for x in point]
-    for leaf in leaves:
-        leaf.grad = start_grad
-    try:
-        data = compiled(*leaves)
+        data = run(leaves)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         return type(error), str(error)
     return repr(data), [repr(leaf.grad) for leaf in leaves]
+
+
+def dynamic_run(example, point, start_grad):
+    def run(leaves):
+        out = example.build(*leaves)
+        out.backward()
+        return out.data
+
+    return run_with_grads(run, point, start_grad)
+
+
+def compiled_run(compiled, point, start_grad):
+    return run_with_grads(lambda leaves: compiled(*leaves), point, start_grad)
 
 
 @pytest.mark.parametrize("op, index", CASES, ids=CASE_IDS)

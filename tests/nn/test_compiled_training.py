@@ -23,6 +23,16 @@ def wrap(x):
     return Value(x)
 
 
+def step_both(opts, compiled, dynamic, *args):
+    """Zero the gradients and run both steps on ``args``: the same loss, bit for bit."""
+    for opt in opts:
+        opt.zero_grad()
+    value = compiled(*args)
+    out = dynamic(*[wrap(a) for a in args])
+    out.backward()
+    assert repr(value) == repr(out.data)
+
+
 def moons_loss(model):
     params = model.parameters()
 
@@ -71,12 +81,7 @@ def test_mini_batches_of_changing_data_and_a_smaller_last_batch_match_and_retrac
     opts = [nn.optim.Adam(m.parameters(), lr=0.05) for m in models]
     for epoch in range(2):
         for Xb, yb in nn.data.batches(X, y, 32, rng=random.Random(epoch)):  # 32, 32, 6
-            for opt in opts:
-                opt.zero_grad()
-            value = compiled(Xb, yb)
-            out = dynamic(wrap(Xb), wrap(yb))
-            out.backward()
-            assert repr(value) == repr(out.data)
+            step_both(opts, compiled, dynamic, Xb, yb)
             for opt in opts:
                 opt.step()
     assert state(models[0]) == state(models[1])
@@ -107,12 +112,7 @@ def test_the_binary_addition_rnn_with_bce_and_clipping_matches_the_dynamic_loop(
         batch = rng.sample(sums, 8)
         xs = [b[0] for b in batch]
         ys = [[float(t) for t in b[1]] for b in batch]
-        for opt in opts:
-            opt.zero_grad()
-        value = compiled(xs, ys)
-        out = dynamic(wrap(xs), wrap(ys))
-        out.backward()
-        assert repr(value) == repr(out.data)
+        step_both(opts, compiled, dynamic, xs, ys)
         norms = [nn.clip_grad_norm(m.parameters(), 1.0) for m in models]
         assert repr(norms[0]) == repr(norms[1])
         for opt in opts:
