@@ -253,6 +253,9 @@ class _Writer:
         calls = []
         slot = self.slot
         for k, groups in enumerate(self.chunks):
+            if not groups:  # nothing to do (a graph that is one leaf)
+                self.readable.append(None)
+                continue
             local: dict = {}
             for _, names in groups:
                 for name in names:
@@ -291,6 +294,8 @@ class _Writer:
         """The program with its nodes' names: the same lines the chunk functions run."""
         parts = []
         for k, groups in enumerate(self.chunks):
+            if self.readable[k] is None:
+                continue
             slots, loads, base, stores = self.readable[k]
             lines = [f"def _chunk{k}(s):"]
             if loads:
@@ -516,8 +521,10 @@ def _backward(order, nleaves, names, grads, parent_indices, needs, const, root) 
     if root >= nleaves:
         groups = [("{0} = 1.0", (grads[root],), (), (grads[root],))]  # the engine's 0.0 + 1.0
         started.add(root)
-    else:
+    elif needs[root]:  # fn returned a leaf: a parameter or an argument Value
         groups = [("{0} += 1.0", (grads[root],), (grads[root],), (grads[root],))]
+    else:
+        return []  # fn returned one of its input numbers: no gradient goes anywhere
     cache: dict = {}
     for k in range(len(order) - 1, -1, -1):
         i = nleaves + k

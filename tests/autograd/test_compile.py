@@ -135,6 +135,10 @@ def test_a_leaf_output_gets_gradient_one():
     f = autograd.compile(lambda x: x)
     x = Value(3.0)
     assert f(x) == 3.0 and x.grad == 1.0
+    assert f(2.5) == 2.5  # an input number: no gradient to give
+    w = Value(1.5)
+    assert autograd.compile(lambda x: w)(2.0) == 1.5 and w.grad == 1.0
+    assert autograd.compile(lambda xs: autograd.dot(xs, xs))([]) == 0.0  # a constant leaf
 
 
 def test_grad_false_computes_the_value_only():
