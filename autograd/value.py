@@ -665,6 +665,8 @@ RELU = register(Op("relu", _relu_float_rule, _relu_value_rule, examples=(
     "{a} if {a} > 0.0 or {a} != {a} else 0.0",
     # The rule's two branches; below 0 it adds nothing at all (not even 0.0).
     [("a", "+", "{g}", "{a} > 0.0"), ("a", "+", "{a}", "{a} != {a}")],
+    # hot: one line instead of three where relu's share is its parent's first (most
+    # are): 3-5% of the compiled moons step (2.06 ms against 2.13-2.18 ms without).
     first="{g} if {a} > 0.0 else ({a} if {a} != {a} else 0.0)",
 )))
 
