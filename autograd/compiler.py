@@ -288,6 +288,7 @@ class _Writer:
                 slot[name] = base + i
             calls.append((function, loader, base))
         self.distinct = len(functions)
+        self.loads = self.stores = []  # only what source() needs is kept
         return calls
 
     def source(self) -> str:
@@ -442,12 +443,13 @@ class _Program:
                     written.append(i)
         self.calls = w.assemble(namespace)
         self.distinct_chunks = w.distinct
-        self._writer = w
-        self._source: Optional[str] = None
         self.root_slot = w.slot[names[root]]
         # (kind, position, slot): the write-back of each leaf gradient the code changed.
         self.grad_writes = [(kinds[i][0], leaf_position[i], w.slot[grads[i]]) for i in written]
         self.slot_count = w.next_slot
+        w.slot = w.defined_in = {}
+        self._writer = w  # for .source, written when first asked for
+        self._source: Optional[str] = None
         self.node_count = len(nodes)
         self.signature = graph.signature() if check else None
         self.param_ids = {id(leaf) for leaf in self.params}
