@@ -358,10 +358,12 @@ class _Program:
         leaves, kinds, order, index = graph.leaves, graph.kinds, graph.order, graph.index
         nleaves = len(leaves)
         nodes = leaves + order
-        names = []
+        names = [f"v{i}" for i in range(len(nodes))]
         for i, node in enumerate(nodes):
-            label = _NOT_NAME.sub("", node.label)[:20]
-            names.append(f"v{i}_{label}" if label else f"v{i}")
+            if node.label:
+                label = _NOT_NAME.sub("", node.label)[:20]
+                if label:
+                    names[i] = f"v{i}_{label}"
         grads = ["g" + name[1:] for name in names]
         namespace: dict = {"__builtins__": builtins}
         constants: dict = {}
