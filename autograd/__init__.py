@@ -10,6 +10,7 @@
 
 from . import floatmath, functional, gc_policy, ops
 from .anomaly import AnomalyError, detect_anomaly
+from .compiler import CompileError, compile, side_effect  # noqa: F401 (not in __all__)
 from .draw import draw, save_graph
 from .engine import topological_order
 from .functional import grad

@@ -427,10 +427,11 @@ def _dot_terms(node: Value) -> tuple:
         numbers = node._saved
         terms = list(zip(parents, numbers))
         bias = parents[len(numbers)] if len(parents) > len(numbers) else None
-    else:  # DOT_MIXED: _saved = (ws, xs, has_bias)
-        ws, xs, has_bias = node._saved
+    else:  # DOT_MIXED: _saved = (ws, xs, bias), the bias a Value, a number or None
+        ws, xs, bias = node._saved
         terms = list(zip(ws, xs))
-        bias = parents[-1] if has_bias else None
+        if type(bias) is not Value:
+            bias = None  # a number bias is drawn from the node's data, as "+ c"
     return terms, bias
 
 

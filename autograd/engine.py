@@ -169,6 +169,23 @@ def _recorded_sweep_locked(root: "Value") -> list:
     return steps
 
 
+def sweep_order(root: "Value") -> list:
+    """The interior nodes of ``root``'s graph in the order ``backward()`` lists them (its
+    sweep runs their rules last first), leaving every ``.grad`` as it was."""
+    if not root._parents:
+        return []
+    with _state.lock: return _sweep_order_locked(root)  # noqa: E701
+
+
+def _sweep_order_locked(root: "Value") -> list:
+    earlier: list = []
+    try:
+        return _interior_postorder(root, earlier, _state.new_stamp())
+    finally:
+        for node, grad in earlier:
+            node.grad = grad
+
+
 @contextmanager
 def _from_zero_gradients(root: "Value") -> Iterator[tuple[list, int]]:
     """Walk ``root``'s graph with every gradient in it set aside and zeroed, and

@@ -11,10 +11,30 @@ import builtins
 from operator import mul
 from typing import Iterable, Optional, Sequence
 
-from .ops import Example, Op, register
+from .ops import Code, Example, Op, register
 from .value import Operand, Value, _constant, _node
 
 __all__ = ["sum", "dot", "matvec"]
+
+
+# How compiled code adds n floats exactly as builtins.sum does: left to right from 0 (as
+# CPython 3.11 and earlier do), or, where sum() compensates its rounding (3.12 and
+# later), by calling sum() itself on the same floats in the same order.
+_SUM_IS_SEQUENTIAL = builtins.sum([1.0, 1e100, 1.0, -1e100]) == 0.0
+_SUM_HELPERS = {"_sum": builtins.sum}
+
+
+def _sum_code(terms: Sequence[str]) -> str:
+    """Python source for builtins.sum over ``terms`` (expressions), bit for bit.
+
+    Up to 64 terms as a chain of additions (no call); more as a call on a tuple, since
+    CPython's compiler recurses once per operator of a chain.
+    """
+    if not terms:
+        return "0"
+    if _SUM_IS_SEQUENTIAL and len(terms) <= 64:
+        return "0.0 + " + " + ".join(terms)
+    return f"_sum(({', '.join(terms)},))"
 
 
 def _number(x: object, where: str) -> float:
@@ -58,14 +78,27 @@ def _sum_value_rule(node: Value, g: Value) -> tuple:
     return (g,) * len(node._parents)
 
 
+def _sum_forward_code(node: Value, names: list, const: object) -> str:
+    total = _sum_code(names)
+    return total if node._op is SUM else f"{total} + {const(node._saved)}"
+
+
+def _sum_backward_code(node: Value, g: str, out: str, names: list, const: object) -> list:
+    return [(i, "+", g) for i in range(len(names))]
+
+
+SUM_CODE = Code(
+    _sum_forward_code, _sum_backward_code, helpers=_SUM_HELPERS, reads_out=False,
+    reads_parents=False,
+)
 SUM = register(Op("sum", _sum_float_rule, _sum_value_rule, examples=(
     Example(lambda a, b, c: sum([a, b, c]), 3),
     Example(lambda a: sum([a]), 1, edges=[(1e8,)]),
-)))
+), code=SUM_CODE))
 SUM_CONSTANT = register(Op(
     "sum", _sum_float_rule, _sum_value_rule, label="sum + {}",
     saved="the total of the number operands",
-    examples=(Example(lambda a, b: sum([a, 1.5, b]), 2),),
+    examples=(Example(lambda a, b: sum([a, 1.5, b]), 2),), code=SUM_CODE,
 ))
 
 
@@ -163,6 +196,10 @@ def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
     else:
         extra = ()
         offset = _number(bias, "dot: bias")
+        # A number bias is kept only by the general form's saved slot (the compiled
+        # replay needs it), so it takes that form whatever the operands are.
+        if w_kind is not NUMBERS or x_kind is not NUMBERS:
+            w_kind = MIXED
 
     if w_kind is VALUES and x_kind is VALUES:
         # A hidden layer: parents = (w_1..w_n, x_1..x_n[, bias]); _saved = n.
@@ -175,19 +212,17 @@ def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
     if w_kind is NUMBERS and x_kind is VALUES:
         data = builtins.sum(map(mul, ws, x_data))
         return _node(data + offset, (*xs, *extra), DOT_NUMBERS, tuple(ws))
-    if w_kind is NUMBERS and x_kind is NUMBERS:
-        data = builtins.sum(map(mul, ws, xs)) + offset
-        if not extra:
-            return Value(data)  # nothing to differentiate: a constant
-        return _node(data, extra, DOT_NUMBERS, ())
-    # Values and numbers mixed within a side: the general, slower form.
+    if w_kind is NUMBERS and x_kind is NUMBERS and not extra:
+        return Value(builtins.sum(map(mul, ws, xs)) + offset)  # a constant
+    # Values and numbers mixed within a side (or a number bias, or a Value bias on
+    # numbers): the general, slower form.
     data = builtins.sum(
         (w.data if type(w) is Value else w) * (x.data if type(x) is Value else x)
         for w, x in zip(ws, xs)
     )
     values = [w for w in ws if type(w) is Value] + [x for x in xs if type(x) is Value]
     return _node(
-        data + offset, (*values, *extra), DOT_MIXED, (tuple(ws), tuple(xs), bool(extra))
+        data + offset, (*values, *extra), DOT_MIXED, (tuple(ws), tuple(xs), bias)
     )
 
 
@@ -211,12 +246,30 @@ def _dot_value_rule(node: Value, g: Value) -> tuple:
     return (*shares, *[g] * (len(parents) - 2 * n))
 
 
+def _dot_forward_code(node: Value, names: list, const: object) -> str:
+    n = node._saved
+    total = _sum_code([f"{names[i]} * {names[n + i]}" for i in range(n)])
+    return f"{total} + {names[-1] if len(names) > 2 * n else '0.0'}"
+
+
+def _dot_backward_code(node: Value, g: str, out: str, names: list, const: object) -> list:
+    n = node._saved
+    shares = []
+    for i in range(n):  # interleaved, as the float rule adds them
+        shares.append((i, "+", f"{g} * {names[n + i]}"))
+        shares.append((n + i, "+", f"{g} * {names[i]}"))
+    if len(names) > 2 * n:
+        shares.append((len(names) - 1, "+", g))
+    return shares
+
+
 DOT = register(Op(
     "dot", _dot_float_rule, _dot_value_rule, saved="n, the number of weights",
     examples=(
         Example(lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), 5, edges=[(1e8,) * 5]),
         Example(lambda w1, x1: dot([w1], [x1]), 2),
     ),
+    code=Code(_dot_forward_code, _dot_backward_code, helpers=_SUM_HELPERS, reads_out=False),
 ))
 
 
@@ -237,20 +290,39 @@ def _dot_numbers_value_rule(node: Value, g: Value) -> tuple:
     return (*shares, *[g] * (len(node._parents) - len(numbers)))
 
 
+def _dot_numbers_forward_code(node: Value, names: list, const: object) -> str:
+    numbers = node._saved
+    total = _sum_code([f"{name} * {const(c)}" for name, c in zip(names, numbers)])
+    return f"{total} + {names[-1] if len(names) > len(numbers) else '0.0'}"
+
+
+def _dot_numbers_backward_code(
+    node: Value, g: str, out: str, names: list, const: object
+) -> list:
+    numbers = node._saved
+    shares = [(i, "+", f"{g} * {const(c)}") for i, c in enumerate(numbers)]
+    if len(names) > len(numbers):
+        shares.append((len(names) - 1, "+", g))
+    return shares
+
+
 DOT_NUMBERS = register(Op(
     "dot", _dot_numbers_float_rule, _dot_numbers_value_rule,
     saved="the numbers the Value operands multiply",
     examples=(
         Example(lambda w1, w2, b: dot([w1, w2], [0.5, -1.5], b), 3),
         Example(lambda x1, x2: dot([2.0, -0.25], [x1, x2]), 2),
-        Example(lambda b: dot([2.0], [3.0], b), 1),
+    ),
+    code=Code(
+        _dot_numbers_forward_code, _dot_numbers_backward_code, helpers=_SUM_HELPERS,
+        reads_out=False, reads_parents=False,
     ),
 ))
 
 
 def _dot_mixed_float_rule(node: Value) -> None:
     g = node.grad
-    ws, xs, has_bias = node._saved
+    ws, xs, bias = node._saved
     for w, x in zip(ws, xs):
         w_is_value = type(w) is Value
         x_is_value = type(x) is Value
@@ -258,19 +330,69 @@ def _dot_mixed_float_rule(node: Value) -> None:
             w.grad += g * (x.data if x_is_value else x)
         if x_is_value:
             x.grad += g * (w.data if w_is_value else w)
-    if has_bias:
-        node._parents[-1].grad += g
+    if type(bias) is Value:
+        bias.grad += g
 
 
 def _dot_mixed_value_rule(node: Value, g: Value) -> tuple:
-    ws, xs, has_bias = node._saved
+    ws, xs, bias = node._saved
     w_shares = [g * x for w, x in zip(ws, xs) if type(w) is Value]
     x_shares = [g * w for w, x in zip(ws, xs) if type(x) is Value]
-    return (*w_shares, *x_shares, *[g] * has_bias)
+    return (*w_shares, *x_shares, *[g] * (type(bias) is Value))
+
+
+def _dot_mixed_terms(node: Value, names: list, const: object) -> tuple[list, list]:
+    # Each operand of each pair as source: a parent's name, or a number's literal.
+    # Parents are the Value ws, then the Value xs, then a Value bias.
+    ws, xs, _ = node._saved
+    position = 0
+    sides = []
+    for side in (ws, xs):
+        terms = []
+        for v in side:
+            if type(v) is Value:
+                terms.append((position, names[position]))
+                position += 1
+            else:
+                terms.append((None, const(v)))
+        sides.append(terms)
+    return sides[0], sides[1]
+
+
+def _dot_mixed_forward_code(node: Value, names: list, const: object) -> str:
+    w_terms, x_terms = _dot_mixed_terms(node, names, const)
+    bias = node._saved[2]
+    total = _sum_code([f"{w} * {x}" for (_, w), (_, x) in zip(w_terms, x_terms)])
+    if bias is None:
+        return f"{total} + 0.0"
+    return f"{total} + {names[-1] if type(bias) is Value else const(bias)}"
+
+
+def _dot_mixed_backward_code(node: Value, g: str, out: str, names: list, const: object) -> list:
+    w_terms, x_terms = _dot_mixed_terms(node, names, const)
+    shares = []
+    for (wi, w), (xi, x) in zip(w_terms, x_terms):
+        if wi is not None:
+            shares.append((wi, "+", f"{g} * {x}"))
+        if xi is not None:
+            shares.append((xi, "+", f"{g} * {w}"))
+    if type(node._saved[2]) is Value:
+        shares.append((len(names) - 1, "+", g))
+    return shares
 
 
 DOT_MIXED = register(Op(
     "dot", _dot_mixed_float_rule, _dot_mixed_value_rule,
-    saved="(ws, xs, has_bias): both operand lists as given, and whether a bias follows",
-    examples=(Example(lambda w1, x2, b: dot([w1, 0.7], [-0.4, x2], b), 3),),
+    saved="(ws, xs, bias): both operand lists and the bias as given (None, a number "
+          "or the last parent)",
+    examples=(
+        Example(lambda w1, x2, b: dot([w1, 0.7], [-0.4, x2], b), 3),
+        Example(lambda b: dot([2.0], [3.0], b), 1),
+        Example(lambda w1, w2, x1, x2: dot([w1, w2], [x1, x2], -0.5), 4),
+        Example(lambda w1: dot([w1], [0.5], 0.25), 1),
+    ),
+    code=Code(
+        _dot_mixed_forward_code, _dot_mixed_backward_code, helpers=_SUM_HELPERS,
+        reads_out=False,
+    ),
 ))

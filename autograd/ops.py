@@ -22,20 +22,23 @@ Its entries:
 * ``examples``: where the op is defined and the edge cases it documents, so that the
   test suite can exercise every registered op without a hand-kept list (see
   ``Example``).
+* ``code``: how ``autograd.compile`` writes one node of the op as Python source (see
+  ``Code``): the forward as an expression, the float rule as one ``+=``/``-=`` line per
+  parent share, in the float rule's own order.
 
 Rules receive their node as an argument instead of closing over it, so a graph holds
 no reference cycles and is freed by reference counting as soon as it is dropped.
 
 Everything that needs "every op" reads ``registered_ops()``: the garbage-collector
-policy's live-node count, drawing, and the tests. A new per-op entry (the compiled
-replay's code template, say) is one more keyword argument here.
+policy's live-node count, drawing, the compiler and the tests. A new per-op entry is one
+more keyword argument here.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence, Union
 
-__all__ = ["Op", "LEAF", "Example", "register", "registered_ops", "registered_count"]
+__all__ = ["Op", "LEAF", "Example", "Code", "register", "registered_ops", "registered_count"]
 
 FloatRule = Callable[[Any], None]
 ValueRule = Callable[[Any, Any], tuple]
@@ -79,10 +82,63 @@ class Example:
             raise ValueError(f"Example: low and high need {arity} bounds each")
 
 
+class Code:
+    """How ``autograd.compile`` writes one node of an op as straight-line Python.
+
+    Fixed-arity ops give templates, ``str.format`` strings over these fields: ``{a}``,
+    ``{b}`` the parents' values (in parents order), ``{c}`` the saved constant as a
+    literal, ``{out}`` the node's value and ``{g}`` its gradient, each a plain name or
+    literal, so a template need not parenthesise them.
+
+    * ``forward``: an expression for the node's value, the same float operations as the
+      op's forward (calling the same checks, so domain errors are the engine's own).
+    * ``backward``: the float rule's shares, in the rule's order, each
+      ``(parent, sign, expression)`` or ``(parent, sign, expression, condition)``:
+      ``parent`` is ``"a"`` or ``"b"``, ``sign`` is ``"+"`` or ``"-"`` (the rule's
+      ``+=`` or ``-=``), and a share with a condition is added only where the
+      condition holds, as the rule's ``if`` does (relu adds nothing below 0).
+    * ``helpers``: the functions the templates call, by name.
+    * ``first``: optionally, for a one-parent op, the parent's gradient written at once
+      when this node's shares are the first into an interior node's gradient. That
+      gradient starts at 0.0 and is never -0.0 (0.0 + x is never -0.0), so, for relu,
+      ``{g} if {a} > 0.0 else ...`` replaces ``0.0`` and two ``if`` lines, bit for bit.
+    * ``reads_out``, ``reads_parents``: whether the shares read the node's value and
+      its parents' values (found in the templates; n-ary ops say so).
+
+    N-ary ops (``sum``, ``dot``) pass functions instead, given the node itself, its
+    parents' names and ``const`` (a constant's literal): ``forward(node, names, const)``
+    returns the expression and ``backward(node, g, out, names, const)`` the shares, as
+    ``(parent index, sign, expression[, condition])``. So a dot node's code is written
+    for its own arity, one product per pair, without a loop at run time.
+    """
+
+    __slots__ = ("forward", "backward", "helpers", "first", "reads_out", "reads_parents")
+
+    def __init__(
+        self,
+        forward: Union[str, Callable[..., str]],
+        backward: Union[Sequence[tuple], Callable[..., list]],
+        helpers: Optional[dict] = None,
+        *,
+        first: Optional[str] = None,
+        reads_out: Optional[bool] = None,
+        reads_parents: Optional[bool] = None,
+    ) -> None:
+        self.forward = forward
+        self.backward = backward if callable(backward) else tuple(backward)
+        self.helpers = dict(helpers or {})
+        self.first = first
+        text = "" if callable(backward) else " ".join(" ".join(s[2:]) for s in backward)
+        self.reads_out = ("{out}" in text or callable(backward)) if reads_out is None else reads_out
+        if reads_parents is None:
+            reads_parents = "{a}" in text or "{b}" in text or callable(backward)
+        self.reads_parents = reads_parents
+
+
 class Op:
     """One kind of operation: its name, its two derivative rules and how it is drawn."""
 
-    __slots__ = ("name", "float_rule", "value_rule", "label", "saved", "examples")
+    __slots__ = ("name", "float_rule", "value_rule", "label", "saved", "examples", "code")
 
     def __init__(
         self,
@@ -93,6 +149,7 @@ class Op:
         label: str = "",
         saved: str = "nothing",
         examples: Sequence[Example] = (),
+        code: Optional[Code] = None,
     ) -> None:
         self.name = name
         self.float_rule = float_rule
@@ -100,6 +157,7 @@ class Op:
         self.label = label or name
         self.saved = saved
         self.examples = tuple(examples)
+        self.code = code
 
     def __repr__(self) -> str:
         return f"Op({self.label!r})" if self.label != self.name else f"Op({self.name!r})"

@@ -325,6 +325,12 @@ class BatchNorm1d(Module):
                     "BatchNorm1d: a training batch needs at least 2 rows to estimate a "
                     f"variance, got {n}; use a larger batch or call .eval() first"
                 )
+            # The running statistics are plain floats updated from .data: a compiled
+            # replay would skip them, so compile refuses to trace this.
+            autograd.side_effect(
+                f"nn.BatchNorm1d({self.num_features}) in training mode updates its "
+                "running_mean and running_var"
+            )
             inv_n = 1.0 / n
             m = self.momentum
             for j, (gamma, beta) in enumerate(zip(self.gamma, self.beta)):

@@ -14,6 +14,11 @@ Conventions shared by every loss:
 
 Labels: ``hinge`` wants -1/+1 (what ``nn.data``'s binary sets return);
 ``binary_cross_entropy_with_logits`` wants probabilities in [0, 1] (use (y + 1) / 2).
+Targets and labels may be numbers or Values (inside ``autograd.compile`` they arrive as
+leaf Values). No loss picks its operations by reading ``.data``, so each builds the same
+graph for every batch of the same shape and can be compiled. (``softmax`` and
+``cross_entropy`` subtract the largest logit, read from ``.data``, as a constant: a
+compiled replay keeps the traced constant, and ``compile(check=True)`` reports it.)
 
 References: micrograd ``demo.ipynb`` (SVM max-margin loss plus L2); PyTorch
 ``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` (stable formulations).
@@ -92,7 +97,8 @@ def hinge(scores: Scalars, labels: Union[float, Sequence[float]]) -> Value:
     ss, ys = _matched(scores, labels, "hinge")
     margins = []
     for i, (s, y) in enumerate(zip(ss, ys)):
-        if y != 1 and y != -1:
+        label = _data(y) if _is_scalar(y) else y
+        if label != 1 and label != -1:
             raise ValueError(
                 f"hinge: labels must be -1 or +1, got {y!r} at index {i} "
                 "(map 0/1 labels with y = 2 * label - 1)"
@@ -108,11 +114,12 @@ def binary_cross_entropy_with_logits(
 ) -> Value:
     """Mean of -[t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))], computed stably.
 
-    The same quantity as z - z t + log(1 + exp(-z)); each sample uses the form whose
-    exponent is <= 0, so no logit overflows (z = +-1000 is fine):
-    z >= 0:  z (1 - t) + log(1 + exp(-z));   z < 0:  -z t + log(1 + exp(z)).
-    Both forms are smooth, so the gradient is sigmoid(z) - t everywhere, z = 0 included.
-    ``targets`` are probabilities in [0, 1].
+    -log sigmoid(z) = softplus(-z) and -log(1 - sigmoid(z)) = softplus(z), so each sample
+    is t softplus(-z) + (1 - t) softplus(z): two ``softplus`` nodes, which never overflow
+    (z = +-1000 is fine), and the same operations whatever the sign of z, so the graph
+    does not depend on the data. (The shorter softplus(z) - z t would lose the small
+    loss of a confident right answer to cancellation: z = 10, t = 1.) The gradient is
+    sigmoid(z) - t. ``targets`` are probabilities in [0, 1], numbers or Values.
     """
     zs, ts = _matched(logits, targets, "binary_cross_entropy_with_logits")
     losses = []
@@ -124,10 +131,7 @@ def binary_cross_entropy_with_logits(
             )
         if type(z) is not Value:
             z = Value(z)
-        if z.data >= 0.0:
-            losses.append(z * (1.0 - t) + ((-z).exp() + 1.0).log())
-        else:
-            losses.append(-z * t + (z.exp() + 1.0).log())
+        losses.append((-z).softplus() * t + z.softplus() * (1.0 - t))
     return _sum(losses) * (1.0 / len(losses))
 
 

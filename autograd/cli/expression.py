@@ -40,6 +40,7 @@ FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
     "sqrt": Value.sqrt,
     "abs": abs,
+    "softplus": Value.softplus,
 }
 
 BINARY: dict[type, Callable] = {

@@ -684,3 +684,17 @@ def test_results_made_under_no_grad_are_leaves_with_the_same_data(name):
 def test_an_int_too_large_for_a_float_is_refused_naming_value():
     with pytest.raises(OverflowError, match=r"Value\(data\): an int of 401 digits"):
         Value(10**400)
+
+
+def test_softplus_never_overflows_and_its_slope_is_the_sigmoid():
+    assert Value(1000.0).softplus().data == 1000.0
+    assert Value(-1000.0).softplus().data == 0.0
+    assert Value(0.0).softplus().data == math.log(2.0)
+    assert math.isnan(Value(math.nan).softplus().data)
+    assert Value(math.inf).softplus().data == math.inf
+    x = Value(0.0)
+    x.softplus().backward()
+    assert x.grad == 0.5
+    big = Value(800.0)
+    big.softplus().backward()
+    assert big.grad == 1.0

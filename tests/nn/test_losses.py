@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import autograd
 from autograd import Value, gradcheck
 from nn import losses
 
@@ -220,3 +221,51 @@ def test_l2_is_the_sum_of_squares_as_one_dot_node():
 
 def test_l2_gradcheck():
     assert gradcheck(lambda a, b: losses.l2([a, b]), [0.3, -1.7])
+
+
+def old_bce(z, t):
+    """The formula binary_cross_entropy_with_logits used before softplus: by the sign of z."""
+    if z >= 0.0:
+        return z * (1.0 - t) + math.log(math.exp(-z) + 1.0)
+    return -z * t + math.log(math.exp(z) + 1.0)
+
+
+@pytest.mark.parametrize("t", [0.0, 1.0, 0.5, 0.2, 0.9, 1e-3])
+@pytest.mark.parametrize("z", [0.0, -0.0, 1e-8, -1e-8, 0.3, -0.3, 2.0, -2.0, 10.0, -10.0, 40.0,
+                               -40.0, 700.0, -700.0, 1000.0, -1000.0])
+def test_bce_with_softplus_stays_within_1e_15_of_the_formula_it_replaced(z, t):
+    new = losses.binary_cross_entropy_with_logits(Value(z), t).data
+    old = old_bce(z, t)
+    assert abs(new - old) <= 1e-15 * abs(old), (z, t, new, old)
+    if t in (0.0, 1.0):
+        assert new == old  # one softplus term is exactly the old form's
+
+
+def test_bce_builds_the_same_graph_for_either_sign_of_the_logit():
+    ops = []
+    for z in (-2.0, 2.0):
+        loss = losses.binary_cross_entropy_with_logits([Value(z)], [0.25])
+        ops.append([v.op for v in autograd.topological_order(loss)])
+    assert ops[0] == ops[1]
+
+
+def test_every_loss_takes_its_targets_as_values_and_gives_what_numbers_give():
+    cases = [
+        (losses.hinge, [0.3, -1.2], [1, -1]),
+        (losses.binary_cross_entropy_with_logits, [0.3, -1.2], [1.0, 0.25]),
+        (losses.mse, [0.3, -1.2], [0.5, -1.0]),
+    ]
+    for loss, scores, targets in cases:
+        by_numbers = [Value(s) for s in scores]
+        by_values = [Value(s) for s in scores]
+        a = loss(by_numbers, targets)
+        b = loss(by_values, [Value(t) for t in targets])
+        a.backward()
+        b.backward()
+        assert repr(a.data) == repr(b.data), loss
+        assert [repr(v.grad) for v in by_numbers] == [repr(v.grad) for v in by_values], loss
+
+
+def test_hinge_refuses_a_value_label_other_than_plus_minus_one():
+    with pytest.raises(ValueError, match="labels must be -1 or \\+1"):
+        losses.hinge([Value(0.5)], [Value(0.0)])
