@@ -33,8 +33,10 @@ collector it manages is process-wide.
 
 from __future__ import annotations
 
+import _thread
 import gc
 import sys
+import time
 from typing import Optional
 
 from . import grad_mode, ops
@@ -114,20 +116,43 @@ def start_watching() -> None:
 
 def _after_collection(phase: str, info: dict) -> None:
     """The gc callback: postpone or resume full collections; leave when graphs are gone."""
+    if phase != "stop":
+        return
+    try:
+        _decide()
+    except KeyboardInterrupt:
+        # CPython prints and drops whatever a gc callback raises, so a Ctrl-C landing
+        # here would be lost. (An interrupted decision only leaves the policy late to
+        # act: it never touches a gradient, and the next collection decides afresh.)
+        _thread.start_new_thread(_interrupt_main_soon, ())
+
+
+def _interrupt_main_soon() -> None:
+    # In a thread of its own: a signal sent again from inside the callback would be
+    # raised, and dropped, right there. A millisecond later the callback is long over.
+    time.sleep(0.001)
+    _thread.interrupt_main()
+
+
+def _decide() -> None:
     lock = grad_mode.slow_path.lock
-    if phase != "stop" or not lock.acquire(blocking=False):
+    if not lock.acquire(blocking=False):
         return  # another thread is changing the policy: the next collection decides
     try:
-        live = live_graph_nodes()
-        if is_postponing():
-            if live < LARGE_GRAPH // 2:
-                _resume_full_collections()
-        elif live >= LARGE_GRAPH and _HAS_FULL_COLLECTIONS:
-            _postpone_full_collections()
-        if live < _WATCH_BELOW and not is_postponing():
-            _stop_watching()
+        _decide_locked()
     finally:
         lock.release()
+
+
+def _decide_locked() -> None:
+    live = live_graph_nodes()
+    if is_postponing():
+        if live < LARGE_GRAPH // 2:
+            _resume_full_collections()
+    elif live >= LARGE_GRAPH and _HAS_FULL_COLLECTIONS:
+        _postpone_full_collections()
+    if live < _WATCH_BELOW and not is_postponing():
+        _stop_watching()
 
 
 def _postpone_full_collections() -> None:
@@ -148,6 +173,8 @@ def _stop_watching() -> None:
     # last would make the hook after it miss this call. If not last, stay for now.
     callbacks = gc.callbacks
     if callbacks and callbacks[-1] is _after_collection:
-        callbacks.pop()
-        _policy.watching = False
-        grad_mode.request_slow_path_locked(+1)
+        # These three must agree, or the hook would stay out for good (or the slow path
+        # on). So: one line, which a trace function (raising where a line starts)
+        # cannot split, and the one call that can be interrupted on entry comes first;
+        # a signal is otherwise acted on only after a call, and pop() is the last.
+        grad_mode.request_slow_path_locked(+1); _policy.watching = False; callbacks.pop()  # noqa: E702
