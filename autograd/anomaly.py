@@ -1,10 +1,12 @@
 """Anomaly mode: find the operation whose backward rule first made a NaN or infinity.
 
 Inside ``with autograd.detect_anomaly():`` every node remembers the line of user code
-that created it, and ``backward()`` checks each gradient as it is produced, raising
-``AnomalyError`` at the first non-finite one with the operation, the values involved and
-that line. Outside the block none of this costs anything: the engine's ordinary sweep
-has no checks in it (see engine.py) and node creation takes its fast path.
+that created it and is checked as it is made (an operation that turns finite operands
+into a NaN or infinity raises at once), and ``backward()`` checks each gradient as it is
+produced, raising ``AnomalyError`` at the first non-finite one with the operation, the
+values involved and that line. Outside the block none of this costs anything: the
+engine's ordinary sweep has no checks in it (see engine.py) and node creation takes its
+fast path.
 """
 
 from __future__ import annotations
@@ -64,6 +66,27 @@ def _user_code_site() -> str:
 def remember_creation(node: "Value") -> None:
     """Note where ``node`` was made (anomaly mode only; called by node creation)."""
     grad_mode.note_creation_site(node, _user_code_site())
+
+
+def check_forward(node: "Value") -> None:
+    """Raise AnomalyError if ``node``'s op just made a NaN or infinity from finite
+    operands (anomaly mode only; called by node creation). Non-finite inputs are the
+    program's own and are not blamed on the op that receives them."""
+    data = node.data
+    if data - data == 0.0:  # finite: the common case, one subtraction
+        return
+    operands = [parent.data for parent in node.parents]
+    saved = node._saved
+    if isinstance(saved, float):
+        operands.append(saved)
+    if all(map(math.isfinite, operands)):
+        where = grad_mode.creation_site(node)
+        created = f" at {where}" if where else ""
+        shown = ", ".join(map(repr, operands))
+        raise AnomalyError(
+            f"detect_anomaly: the forward of {node.op!r} made {data!r} from finite "
+            f"operands ({shown}){created}"
+        )
 
 
 def _describe(node: "Value") -> str:

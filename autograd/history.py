@@ -9,7 +9,7 @@ recording different:
 * the garbage-collector policy (``gc_policy``): the first node recorded while its hook
   is out puts the hook back;
 * anomaly mode (``detect_anomaly``): the node remembers the line of user code that
-  made it.
+  made it, and a NaN or infinity made from finite operands raises at once.
 
 Nothing here knows about ``Value``: it fills in the slots of a node made elsewhere.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import gc_policy
-from .anomaly import remember_creation
+from .anomaly import check_forward, remember_creation
 from .grad_mode import _mode
 from .ops import LEAF, Op
 
@@ -34,6 +34,7 @@ def attach_slowly(out: Any, parents: object, op: Op, saved: object) -> None:
         out._saved = saved
         if _mode.anomaly:
             remember_creation(out)
+            check_forward(out)
     else:
         out._parents = ()
         out._op = LEAF

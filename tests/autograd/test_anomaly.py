@@ -90,3 +90,17 @@ def test_nested_anomaly_blocks_restore_the_outer_state():
         with pytest.raises(AnomalyError):
             x.sqrt().backward()
     assert autograd.grad_mode.slow_path.count == 0
+
+
+def test_a_nan_or_infinity_made_in_the_forward_pass_names_the_op_and_the_line():
+    a, b = Value(1e200, label="a"), Value(1e200, label="b")
+    with detect_anomaly():
+        with pytest.raises(AnomalyError, match=r"forward of '\*' made inf .*1e\+200") as caught:
+            a * b  # overflows to inf: this op made it
+        assert "test_anomaly.py" in str(caught.value)
+        big = Value(math.inf) * 1.0  # an infinite input is the program's: not blamed
+        assert math.isnan((big - big).data)  # nor what it leads to; backward() reports it
+
+
+def test_a_forward_overflow_outside_anomaly_mode_passes_silently():
+    assert (Value(1e200) * Value(1e200)).data == math.inf
