@@ -176,19 +176,41 @@ class Adam(Optimizer):
         }
 
 
-def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
-    """Scale gradients so their joint L2 norm is at most ``max_norm``; return the norm
-    they had before.
+def clip_grad_norm(
+    params: Iterable[Value], max_norm: float, error_if_nonfinite: bool = False
+) -> float:
+    """Scale gradients so their joint L2 norm is at most ``max_norm``.
 
-    PyTorch's semantics: total = sqrt(sum g**2) over all parameters; with
-    coef = max_norm / (total + 1e-6), every gradient is multiplied by coef when coef < 1
-    (the 1e-6 guards against dividing by zero), and left alone otherwise.
+    PyTorch's rule (``torch.nn.utils.clip_grad_norm_``): total = sqrt(sum g**2) over all
+    parameters; every gradient is multiplied by min(max_norm / (total + 1e-6), 1), the
+    1e-6 guarding against dividing by zero. A non-finite total follows the same rule, as
+    in PyTorch: a NaN anywhere makes every gradient NaN (and the total NaN), an infinite
+    one sets the finite gradients to 0.
+
+    Args:
+        params: the parameters whose ``.grad`` to scale.
+        max_norm: the largest norm allowed.
+        error_if_nonfinite: raise instead when the total is NaN or infinite.
+
+    Returns:
+        The total norm before clipping.
+
+    Raises:
+        RuntimeError: ``error_if_nonfinite`` and a non-finite total; no gradient changes.
     """
     params = list(params)
     max_norm = _check_number("clip_grad_norm: max_norm", max_norm)
-    total = math.hypot(*[p.grad for p in params])  # sqrt(sum g**2), without overflow
+    grads = [p.grad for p in params]
+    total = math.hypot(*grads)  # sqrt(sum g**2), without overflow
+    if total == math.inf and any(g != g for g in grads):
+        total = math.nan  # hypot(inf, nan) is inf; sqrt(inf**2 + nan**2), as PyTorch, is nan
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm: the total norm of the gradients is {total!r}, so they "
+            "cannot be clipped; pass error_if_nonfinite=False to scale them anyway"
+        )
     coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
+    if coef < 1.0 or coef != coef:  # min(coef, 1) with NaN kept, as torch.clamp keeps it
         for p in params:
             p.grad *= coef
     return total

@@ -217,3 +217,32 @@ def test_clip_at_exactly_max_norm_scales_by_pytorchs_coefficient():
 def test_clip_rejects_a_negative_max_norm():
     with pytest.raises(ValueError, match="max_norm"):
         nn.clip_grad_norm(with_grads(1.0), -1.0)
+
+
+def grads_of(*gs):
+    params = [Value(0.0) for _ in gs]
+    for p, g in zip(params, gs):
+        p.grad = g
+    return params
+
+
+def test_clip_grad_norm_with_a_nan_gradient_makes_every_gradient_nan_as_pytorch():
+    params = grads_of(3.0, math.nan, -4.0)
+    assert math.isnan(nn.clip_grad_norm(params, 1.0))
+    assert all(math.isnan(p.grad) for p in params)
+
+
+def test_clip_grad_norm_with_an_infinite_gradient_zeroes_the_finite_ones_as_pytorch():
+    params = grads_of(3.0, math.inf, -4.0)
+    assert nn.clip_grad_norm(params, 1.0) == math.inf
+    assert [p.grad for p in params][::2] == [0.0, -0.0] and math.isnan(params[1].grad)
+    params = grads_of(math.inf, math.nan)
+    assert math.isnan(nn.clip_grad_norm(params, 1.0))  # a NaN wins, as in PyTorch
+
+
+def test_clip_grad_norm_error_if_nonfinite_raises_and_changes_nothing():
+    params = grads_of(3.0, math.nan)
+    with pytest.raises(RuntimeError, match="nan.*error_if_nonfinite=False"):
+        nn.clip_grad_norm(params, 1.0, error_if_nonfinite=True)
+    assert params[0].grad == 3.0 and math.isnan(params[1].grad)
+    assert nn.clip_grad_norm(grads_of(3.0, 4.0), 1.0, error_if_nonfinite=True) == 5.0
