@@ -18,6 +18,7 @@ import re
 import warnings
 from typing import Callable, Collection, Mapping, Sequence, Union
 
+from ..engine import topological_order
 from ..value import Value
 
 __all__ = [
@@ -117,7 +118,8 @@ def parse_variables(items: Sequence[str]) -> dict[str, float]:
     """``["x=0.5", "w=-1"]`` as ``{"x": 0.5, "w": -1.0}``, in the order given.
 
     Names are ASCII identifiers that are neither Python keywords nor function names;
-    values are anything ``float()`` accepts (``inf`` and ``nan`` included).
+    values are finite numbers that ``float()`` accepts (``inf``, ``nan`` and ``1e400``,
+    which would read as inf, are refused, as the engine refuses an exp that overflows).
     """
     variables: dict[str, float] = {}
     for item in items:
@@ -144,6 +146,11 @@ def parse_variables(items: Sequence[str]) -> dict[str, float]:
             raise ExpressionError(
                 f"the value of {name} must be a number, got {_show(number)} (e.g. {name}=0.5)"
             ) from None
+        if not math.isfinite(variables[name]):
+            raise ExpressionError(
+                f"the value of {name} must be a finite number, got {_show(number)}"
+                + (" (too large for a float)" if "n" not in number.lower() else "")
+            )
     return variables
 
 
@@ -259,6 +266,19 @@ def _apply(function: Callable, *operands: Number) -> Number:
     return function(Value(first), *rest).data
 
 
+def _check_power_of_a_variable(node: ast.BinOp, base: Number) -> None:
+    # a ** b with b depending on a variable: d/db = a**b * log(a) needs a > 0 (0 is
+    # allowed: the engine takes 0 ** b as flat). Say so in the expression's own terms.
+    value = base.data if isinstance(base, Value) else base
+    if value < 0.0:
+        raise ExpressionError(
+            f"{ast.unparse(node)}: the base {ast.unparse(node.left)} is {value!r}, "
+            f"negative, so the derivative with respect to the exponent, "
+            f"{ast.unparse(node)} * log({ast.unparse(node.left)}), has no real value; "
+            "write the exponent as a number (e.g. x**2) if it does not depend on a variable"
+        )
+
+
 def _evaluate(tree: ast.expr, env: Mapping[str, Value]) -> Number:
     results: list = []
     stack: list = [(tree, False)]
@@ -276,6 +296,8 @@ def _evaluate(tree: ast.expr, env: Mapping[str, Value]) -> Number:
         elif isinstance(node, ast.BinOp):
             right = results.pop()
             left = results.pop()
+            if isinstance(node.op, ast.Pow) and isinstance(right, Value):
+                _check_power_of_a_variable(node, left)
             results.append(_apply(BINARY[type(node.op)], left, right))
         elif isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
@@ -302,4 +324,28 @@ def evaluate(text: str, variables: Mapping[str, float]) -> tuple[Value, dict[str
         raise ExpressionError(str(error)) from None
     if not isinstance(result, Value):
         result = Value(result)
+    if not math.isfinite(result.data):
+        raise ExpressionError(f"{ast.unparse(tree)} is {result.data!r}: {_first_overflow(result)}")
     return result, leaves
+
+
+def check_gradients(leaves: Mapping[str, Value]) -> None:
+    """Refuse a non-finite gradient as the engine refuses an overflow (after backward)."""
+    for name, leaf in leaves.items():
+        if not math.isfinite(leaf.grad):
+            raise ExpressionError(
+                f"d/d{name} is {leaf.grad!r}: the derivative overflows a float or does not "
+                "exist at this point"
+            )
+
+
+def _first_overflow(result: Value) -> str:
+    """Which operation first made a non-finite value from finite operands."""
+    for node in topological_order(result):
+        if node.parents and not math.isfinite(node.data):
+            numbers = [p.data for p in node.parents]
+            if isinstance(node._saved, (int, float)) and not isinstance(node._saved, bool):
+                numbers.append(node._saved)  # the constant of x * c, say
+            operands = ", ".join(map(repr, numbers))
+            return f"its {node.op!r} on {operands} overflows a float"
+    return "it overflows a float"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn, Optional, Sequence
 
 from ..draw import FAST_LAYOUT, FORMATS, GraphvizPackageNotFoundError, draw, save_graph
-from .expression import FUNCTIONS, MAX_LENGTH, evaluate, parse_variables
+from .expression import FUNCTIONS, MAX_LENGTH, check_gradients, evaluate, parse_variables
 
 PROG = "chainrule"
 
@@ -155,6 +155,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         variables = parse_variables(args.variables)
         output, leaves = evaluate(args.expression, variables)
         output.backward()
+        check_gradients(leaves)
     except (ArithmeticError, ValueError) as error:  # ExpressionError is a ValueError
         return _fail(error)
     if args.output is not None:
