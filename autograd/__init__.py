@@ -11,13 +11,14 @@
 from . import floatmath, functional, gc_policy, ops
 from .anomaly import AnomalyError, detect_anomaly
 from .compiler import CompileError, compile, side_effect  # noqa: F401 (not in __all__)
-from .draw import draw, save_graph
+from .draw import draw
 from .engine import topological_order
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .html import draw_html
 from .nary import dot, matvec, sum
+from .saving import save_graph
 from .value import Value
 
 __all__ = [

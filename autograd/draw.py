@@ -29,9 +29,7 @@ raise ``GraphvizPackageNotFoundError``, which says how to install it.
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Union
 
@@ -40,13 +38,11 @@ from .engine import topological_order
 from .value import Value
 
 if TYPE_CHECKING:  # the classes themselves; at run time they come from __getattr__ below
-    import graphviz
 
     from ._graphviz import Drawing, GraphvizNotFoundError
 
 __all__ = [
     "draw",
-    "save_graph",
     "Drawing",
     "GraphvizNotFoundError",
     "GraphvizPackageNotFoundError",
@@ -57,9 +53,6 @@ __all__ = [
 FORMATS = {
     ".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"
 }
-#: Format -> writer, for the formats a higher layer makes: ``autograd.html`` puts its
-#: step-through page here, since draw may not import it.
-WRITERS: dict = {}
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
@@ -884,48 +877,3 @@ def _render(graph: Any, fmt: str, timeout: Optional[float]) -> bytes:
             f"Graphviz failed (exit status {finished.returncode}) on {' '.join(command)}: {detail}"
         )
     return finished.stdout
-
-
-def save_graph(
-    graph: Union[Value, graphviz.Digraph],
-    path: Union[str, "os.PathLike[str]"],
-    *,
-    timeout: Optional[float] = None,
-    **draw_options: Any,
-) -> Path:
-    """Write ``graph`` (a Value, drawn with ``draw(graph, **draw_options)``, or a drawing)
-    to ``path`` in the format its suffix names: .svg, .png, .pdf, .dot/.gv for DOT text,
-    or .html for the step-through page of ``autograd.draw_html`` (of a Value only).
-
-    Writes exactly that one file, only once rendering has succeeded, and returns its path.
-    DOT needs no Graphviz program; the other formats need ``dot`` and raise
-    ``GraphvizNotFoundError`` without it, or TimeoutError when it runs longer than
-    ``timeout`` seconds (default: no limit). An unknown suffix raises ValueError before
-    anything is drawn.
-    """
-    gv = _load_graphviz()  # at once, as draw does
-    path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(
-            f"save_graph: cannot tell the format from the file name {str(path)!r}; "
-            f"end it in one of {', '.join(FORMATS)}"
-        )
-    if fmt in WRITERS:  # .html: made from the Value itself, not from a drawing
-        return WRITERS[fmt](graph, path, timeout=timeout, **draw_options)
-    if isinstance(graph, Value):
-        graph = draw(graph, **draw_options)
-    elif isinstance(graph, gv.GRAPHS):
-        if draw_options:
-            raise TypeError(
-                f"save_graph: options {sorted(draw_options)} apply only when drawing a "
-                "Value; this graph is drawn already"
-            )
-    else:
-        raise TypeError(f"save_graph needs a Value or a graphviz graph, got {type(graph).__name__}")
-    if fmt == "dot":
-        data = graph.source.encode(graph.encoding)
-    else:
-        data = _render(graph, fmt, timeout)
-    path.write_bytes(data)
-    return path

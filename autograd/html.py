@@ -30,7 +30,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from .draw import WRITERS, _render, draw
+from .draw import _render, draw
 from .engine import recorded_sweep, topological_order
 from .value import Value
 
@@ -475,20 +475,3 @@ def draw_html(root: Value, *, timeout: Optional[float] = None, **draw_options: A
     label = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in root.label[:80])
     title = f"backward pass of {label}" if label else "backward pass"
     return StepThrough(body, title, len(data["nodes"]), len(data["steps"]))
-
-
-def _save_page(
-    graph: Any, path: Path, *, timeout: Optional[float] = None, **draw_options: Any
-) -> Path:
-    """``save_graph(root, "page.html")``: ``draw_html(root, ...)``, saved to ``path``."""
-    if not isinstance(graph, Value):
-        raise TypeError(
-            "save_graph: an .html page replays the backward pass, so it needs the Value, "
-            f"not a drawing: got {type(graph).__name__}"
-        )
-    return draw_html(graph, timeout=timeout, **draw_options).save(path)
-
-
-# draw may not import this module (layers import only downward), so the page writer is
-# handed to save_graph here; `import autograd` imports this module.
-WRITERS["html"] = _save_page

@@ -30,6 +30,7 @@ LAYERS = [
     {"autograd._graphviz", "autograd.draw_groups"},
     {"autograd.draw"},  # pictures
     {"autograd.html", "autograd.cli.expression"},  # the step-through page; the CLI's parser
+    {"autograd.saving"},  # save_graph: pictures and pages
     {"autograd.cli.main"},
     {"autograd.cli", "autograd"},  # the packages' public faces
     {"autograd.__main__"},

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Optional, Sequence
 
-from ..draw import FAST_LAYOUT, FORMATS, GraphvizPackageNotFoundError, draw, save_graph
+from ..draw import FAST_LAYOUT, FORMATS, GraphvizPackageNotFoundError, draw
+from ..saving import save_graph
 from .expression import FUNCTIONS, MAX_LENGTH, check_gradients, evaluate, parse_variables
 
 PROG = "chainrule"

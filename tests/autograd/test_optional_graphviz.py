@@ -46,8 +46,9 @@ import importlib, json, pkgutil, sys
 import autograd, nn, nn.demo  # nn.demo imports GraphvizNotFoundError at its top
 from autograd import Value
 from autograd.draw import (
-    FORMATS, Drawing, GraphvizNotFoundError, GraphvizPackageNotFoundError, draw, save_graph
+    FORMATS, Drawing, GraphvizNotFoundError, GraphvizPackageNotFoundError, draw
 )
+from autograd.saving import save_graph
 
 modules = [info.name for info in pkgutil.walk_packages(autograd.__path__, "autograd.")]
 for name in modules:
