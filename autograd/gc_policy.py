@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import _thread
 import gc
+import signal
 import sys
+import threading
 import time
-from typing import Optional
+from typing import Any, Optional
 
 from . import grad_mode, ops
 
@@ -112,6 +114,41 @@ def start_watching() -> None:
             gc.callbacks.append(_after_collection)
         grad_mode.request_slow_path_locked(-1)
         _policy.watching = True
+        _take_over_sigint()
+
+
+# -- Ctrl-C inside the hook -------------------------------------------------------------------
+# CPython prints and drops whatever a gc callback raises, so a Ctrl-C landing in the hook
+# would be lost. Where it lands inside the hook's work, the hook catches it; where it
+# lands on the hook's very first instruction (CPython acts on a pending signal as a
+# function starts), nothing in Python can. So while the hook is in, SIGINT's handler is
+# Python's own, except that inside the hook it sends the signal again a moment later.
+# It is taken over only from Python's default handler, on the main thread, and handed
+# back as the hook leaves (or at the next chance, if the hook leaves on another thread).
+
+
+def _sigint_while_watching(signum: int, frame: Any) -> None:
+    caller = frame
+    while caller is not None:
+        if caller.f_code is _after_collection.__code__:
+            _thread.start_new_thread(_interrupt_main_soon, ())
+            return
+        caller = caller.f_back
+    signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _take_over_sigint() -> None:
+    if _on_main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _sigint_while_watching)
+
+
+def _give_back_sigint() -> None:
+    if _on_main_thread() and signal.getsignal(signal.SIGINT) is _sigint_while_watching:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _after_collection(phase: str, info: dict) -> None:
@@ -121,9 +158,9 @@ def _after_collection(phase: str, info: dict) -> None:
     try:
         _decide()
     except KeyboardInterrupt:
-        # CPython prints and drops whatever a gc callback raises, so a Ctrl-C landing
-        # here would be lost. (An interrupted decision only leaves the policy late to
-        # act: it never touches a gradient, and the next collection decides afresh.)
+        # Sent again once the callback is over (see "Ctrl-C inside the hook" above). An
+        # interrupted decision only leaves the policy late to act: it never touches a
+        # gradient, and the next collection decides afresh.
         _thread.start_new_thread(_interrupt_main_soon, ())
 
 
@@ -178,3 +215,4 @@ def _stop_watching() -> None:
         # cannot split, and the one call that can be interrupted on entry comes first;
         # a signal is otherwise acted on only after a call, and pop() is the last.
         grad_mode.request_slow_path_locked(+1); _policy.watching = False; callbacks.pop()  # noqa: E702
+        _give_back_sigint()
