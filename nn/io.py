@@ -109,11 +109,15 @@ def _encode(obj: Union[Module, dict]) -> str:
         body = ("data", obj)
     else:
         raise TypeError(f"save: obj must be a Module or a dict, got {type(obj).__name__}")
-    # The checksum is taken over what ``load`` will parse (int keys become strings,
-    # tuples lists), so that the two always agree.
-    content = json.loads(_to_json({**fields, body[0]: body[1]}))
-    text = _to_json({**fields, CHECKSUM: _canonical_checksum(content), body[0]: body[1]},
-                    indent=1) + "\n"
+    content = {**fields, body[0]: body[1]}
+    if body[0] == "data":
+        # The checksum is taken over what ``load`` will parse (int keys become strings,
+        # tuples lists), so that the two agree; a state dict is already in that form.
+        content = json.loads(_to_json(content))
+    text = (
+        _to_json({**fields, CHECKSUM: _canonical_checksum(content), body[0]: body[1]}, indent=1)
+        + "\n"
+    )
     if _too_deep(text):
         raise ValueError(
             f"save: obj is nested more than {MAX_DEPTH} levels deep; load would refuse it"
@@ -166,7 +170,7 @@ def _remove_stale_temporaries(path: str) -> None:
     except OSError:
         return
     for entry in entries:
-        digits = entry[len(prefix):]
+        digits = entry[len(prefix) :]
         if not (entry.startswith(prefix) and digits.isascii() and digits.isdigit()):
             continue
         pid = int(digits)
@@ -393,7 +397,5 @@ def load(path: PathLike, max_bytes: int = MAX_BYTES) -> dict:
             "corrupt; save the checkpoint again"
         ) from None
     except (RecursionError, MemoryError) as error:
-        raise ValueError(
-            f"load: {path} could not be parsed ({type(error).__name__})"
-        ) from None
+        raise ValueError(f"load: {path} could not be parsed ({type(error).__name__})") from None
     return _check_fields(data, path)

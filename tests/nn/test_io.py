@@ -69,7 +69,10 @@ def test_truncated_file_raises_value_error_naming_it(tmp_path, cut):
         (b"[1, 2, 3]", "holds a JSON list, expected an object"),
         (b'{"x": NaN}', "not valid JSON"),
         (b"\xff\xfe\x00", "not a UTF-8 text file"),
-        (b'{"format": "chainrule.state_dict", "version": 1}', r"missing \['module', 'state_dict'\]"),
+        (
+            b'{"format": "chainrule.state_dict", "version": 1}',
+            r"missing \['module', 'state_dict'\]",
+        ),
         (
             b'{"format": "chainrule.state_dict", "version": 1, "module": "MLP", '
             b'"state_dict": {"w": "1"}}',
@@ -209,8 +212,12 @@ def test_non_finite_numbers_are_refused_in_any_spelling(tmp_path, spelling):
     path = write(tmp_path, text[:start] + spelling + text[end:])
     with pytest.raises(ValueError, match=r"not a finite number|out of range"):
         nn.load(path)
-    plain = write(tmp_path, '{"format": "chainrule.dict", "version": 2, "sha256": "0", '
-                  f'"data": {{"x": [1, {spelling}]}}}}', name="plain.json")
+    plain = write(
+        tmp_path,
+        '{"format": "chainrule.dict", "version": 2, "sha256": "0", '
+        f'"data": {{"x": [1, {spelling}]}}}}',
+        name="plain.json",
+    )
     with pytest.raises(ValueError, match=r"not a finite number|out of range"):
         nn.load(plain)
 
@@ -242,8 +249,7 @@ def test_non_finite_numbers_are_refused_in_any_spelling(tmp_path, spelling):
             r"unexpected \['sha256'\]",
         ),
         (
-            '{"format": "chainrule.state_dict", "version": 2, "module": "MLP", '
-            '"state_dict": {}}',
+            '{"format": "chainrule.state_dict", "version": 2, "module": "MLP", "state_dict": {}}',
             r"missing \['sha256'\]",
         ),
         (
@@ -327,7 +333,7 @@ def test_a_changed_digit_fails_the_checksum(tmp_path):
     at = text.index(name) + len(name) + 3  # a digit of the first weight
     digit = text[at]
     assert digit.isdigit()
-    write(tmp_path, text[:at] + str((int(digit) + 1) % 10) + text[at + 1:], "model.json")
+    write(tmp_path, text[:at] + str((int(digit) + 1) % 10) + text[at + 1 :], "model.json")
     with pytest.raises(ValueError, match="fails its checksum"):
         nn.load(path)
 
@@ -349,8 +355,12 @@ def test_reindented_file_keeps_its_checksum_and_numbers(tmp_path):
 
 def test_version_1_checkpoints_without_checksum_still_load(tmp_path):
     source = model(seed=4)
-    legacy = {"format": "chainrule.state_dict", "version": 1, "module": "MLP",
-              "state_dict": source.state_dict()}
+    legacy = {
+        "format": "chainrule.state_dict",
+        "version": 1,
+        "module": "MLP",
+        "state_dict": source.state_dict(),
+    }
     path = write(tmp_path, json.dumps(legacy, indent=1) + "\n", "old.json")
     data = nn.load(path)
     assert data == legacy
