@@ -40,7 +40,7 @@ import re
 import stat
 import threading
 from itertools import accumulate
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from .module import Module
 
@@ -80,14 +80,16 @@ class _Refused(ValueError):
 # -- encoding --------------------------------------------------------------------------
 
 
-def _canonical_checksum(fields: dict) -> str:
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
+def _canonical_checksum(fields: dict, dumps: Callable[..., str] = json.dumps) -> str:
+    canonical = dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def _to_json(obj: Any, **options: Any) -> str:
+    """``json.dumps`` without NaN or infinity, its errors in save's words."""
+    options["allow_nan"] = False
     try:
-        return json.dumps(obj, allow_nan=False, **options)
+        return json.dumps(obj, **options)
     except ValueError as error:  # NaN or infinity: not representable in JSON
         raise ValueError(
             f"save: cannot write a non-finite number to JSON ({error}); "
@@ -114,10 +116,8 @@ def _encode(obj: Union[Module, dict]) -> str:
         # The checksum is taken over what ``load`` will parse (int keys become strings,
         # tuples lists), so that the two agree; a state dict is already in that form.
         content = json.loads(_to_json(content))
-    text = (
-        _to_json({**fields, CHECKSUM: _canonical_checksum(content), body[0]: body[1]}, indent=1)
-        + "\n"
-    )
+    fields[CHECKSUM] = _canonical_checksum(content, _to_json)
+    text = _to_json({**fields, body[0]: body[1]}, indent=1) + "\n"
     if _too_deep(text):
         raise ValueError(
             f"save: obj is nested more than {MAX_DEPTH} levels deep; load would refuse it"
