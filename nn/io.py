@@ -42,7 +42,7 @@ import threading
 from itertools import accumulate
 from typing import Any, Callable, Union
 
-from .module import Module
+from .module import Module, _is_finite_number
 
 __all__ = ["save", "load", "FORMAT", "DICT_FORMAT", "MAX_BYTES", "MAX_DEPTH"]
 
@@ -50,9 +50,9 @@ FORMAT = "chainrule.state_dict"
 DICT_FORMAT = "chainrule.dict"
 VERSION = 2
 CHECKSUM = "sha256"
-#: ``load``'s default size limit. A parameter takes about 40 bytes of JSON, so 100 MB is
-#: some 2.5 million parameters, far beyond what a scalar engine trains, and parsing it
-#: needs a few hundred MB of memory at most.
+#: ``load``'s default size limit. A parameter takes about 55 bytes of JSON, so 100 MB is
+#: some 1.8 million parameters, far beyond what a scalar engine trains (the demo's model
+#: is 16 kB); loading that much takes about 7 s and 800 MB, so more is refused unless asked.
 MAX_BYTES = 100_000_000
 #: Deepest nesting of arrays and objects that ``save`` writes and ``load`` reads (a
 #: checkpoint has 2 levels); deeper text would exhaust the JSON parser's recursion.
@@ -71,6 +71,16 @@ PathLike = Union[str, "os.PathLike[str]"]
 # Saves (and the removal of stale temporary files) are serialised within the process, so
 # a temporary file named after this process is never one another thread is writing.
 _lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    # A fork while another thread saves would leave the child a lock nobody releases.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 class _Refused(ValueError):
@@ -293,12 +303,6 @@ def _unique_keys(pairs: list) -> dict:
         duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
         raise _Refused(f"the key {duplicate!r} appears twice in one object")
     return obj
-
-
-def _is_finite_number(value: object) -> bool:
-    return (type(value) is float and math.isfinite(value)) or (
-        type(value) is int and abs(value) <= 1.7976931348623157e308
-    )
 
 
 def _check_fields(data: Any, path: str) -> dict:

@@ -560,3 +560,21 @@ def test_a_module_check_runs_before_anything_changes():
         outer.load_state_dict(dict(before, **{"inner.w.0": 2.0, "first.w.0": 0.25}))
     assert outer.state_dict() == before
     assert calls == ["inner."]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_a_save_holds_the_lock_can_still_save(tmp_path):
+    import signal
+
+    path = tmp_path / "model.json"
+    with nn.io._lock:  # as if another thread were saving at the moment of the fork
+        pid = os.fork()
+        if pid == 0:
+            try:
+                signal.alarm(5)  # a deadlocked child dies of SIGALRM
+                nn.save({"child": True}, path)
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status), "the child hung on the inherited lock"
+    assert nn.load(path) == {"child": True}
