@@ -1,7 +1,7 @@
 """Checkpoints under fire: kill -9 in the middle of saves, and damaged bytes on load.
 
 * A child process saves states A and B of a model in a loop and is killed with SIGKILL at
-  a random moment, 30 times: the checkpoint always loads and equals A or B, each killed
+  a random moment, at least 30 times: the checkpoint always loads and equals A or B, each killed
   writer's temporary file is gone after the next save (the next child's or ours), and
   none is left at the end.
 * 500 seeded random corruptions (bytes replaced, bits flipped, bytes inserted or deleted,
