@@ -1,9 +1,9 @@
 """Checkpoints under fire: kill -9 in the middle of saves, and damaged bytes on load.
 
 * A child process saves states A and B of a model in a loop and is killed with SIGKILL at
-  a random moment, at least 30 times: the checkpoint always loads and equals A or B, each killed
-  writer's temporary file is gone after the next save (the next child's or ours), and
-  none is left at the end.
+  a random moment, at least 30 times: the checkpoint always loads and equals A or B, each
+  killed writer's temporary file is gone after the next save (the next child's or ours),
+  and none is left at the end.
 * 500 seeded random corruptions (bytes replaced, bits flipped, bytes inserted or deleted,
   the file truncated) each raise ValueError or load exactly the original content. The
   checksum covers the parsed content, so the only changes that load are whitespace
