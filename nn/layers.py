@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from operator import mul
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import autograd
 from autograd import Value, floatmath
@@ -293,6 +293,17 @@ class BatchNorm1d(Module):
         self.beta = [Value(0.0) for _ in range(num_features)]
         self.running_mean = [0.0] * num_features
         self.running_var = [1.0] * num_features
+
+    def _check_state(self, state: Mapping[str, float], prefix: str) -> None:
+        """A running variance must be finite and >= 0: eval divides by sqrt(var + eps)."""
+        for i in range(len(self.running_var)):
+            name = f"{prefix}running_var.{i}"
+            value = state[name]
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(
+                    f"load_state_dict: {name} is a variance, so it must be finite and "
+                    f">= 0, got {value!r}"
+                )
 
     def _check_batch(self, batch: Sequence[Input]) -> int:
         if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence):

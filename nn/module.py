@@ -151,18 +151,35 @@ class Module:
 
     # -- state -------------------------------------------------------------------------
 
-    def _named_buffers(self) -> list[tuple[str, list, int]]:
-        """(name, list, index) for every buffer entry, so loading can write it in place."""
-        entries: list[tuple[str, list, int]] = []
+    def _prefixed_modules(self) -> list[tuple[str, Module]]:
+        """(prefix, module) for this module (prefix "") and every descendant, each under
+        the first name it is reached by (``layers.0.``), depth first."""
+        named: list[tuple[str, Module]] = []
         prefixes = {id(self): ""}
         for module in self.modules():
             prefix = prefixes[id(module)]
+            named.append((prefix, module))
             for name, child in module.named_children():
                 prefixes.setdefault(id(child), f"{prefix}{name}.")
+        return named
+
+    def _named_buffers(self) -> list[tuple[str, list, int]]:
+        """(name, list, index) for every buffer entry, so loading can write it in place."""
+        entries: list[tuple[str, list, int]] = []
+        for prefix, module in self._prefixed_modules():
             for attr in module.buffer_names:
                 values = getattr(module, attr)
                 entries.extend((f"{prefix}{attr}.{i}", values, i) for i in range(len(values)))
         return entries
+
+    def _check_state(self, state: Mapping[str, float], prefix: str) -> None:
+        """Refuse, with a ValueError naming the entry, values this module cannot use.
+
+        ``load_state_dict`` calls it on every module before anything changes, once the
+        names and finite numbers are checked; this module's entries are
+        ``state[prefix + name]`` (``prefix`` is ``""`` or like ``"layers.0."``). The
+        default accepts everything; BatchNorm1d refuses negative variances.
+        """
 
     def state_dict(self) -> dict[str, float]:
         """``{name: float}`` for every parameter, then every buffer entry, in order."""
@@ -174,9 +191,10 @@ class Module:
     def load_state_dict(self, state: Mapping[str, float]) -> None:
         """Copy ``state`` (as made by ``state_dict()``) into the parameters and buffers.
 
-        Everything is checked before anything changes: the names must match exactly and
-        every value must be a finite int or float (not a bool). On a mismatch a ValueError
-        lists the missing and the unexpected names, and the module is left untouched.
+        Everything is checked before anything changes: the names must match exactly,
+        every value must be a finite int or float (not a bool), and each module's
+        ``_check_state`` must accept its entries. On a mismatch a ValueError lists the
+        missing and the unexpected names, and the module is left untouched.
         """
         if not isinstance(state, Mapping):
             raise ValueError(
@@ -206,6 +224,8 @@ class Module:
                     f"load_state_dict: {name} must be a finite int or float, "
                     f"got {type(value).__name__}: {value!r}"
                 )
+        for prefix, module in self._prefixed_modules():
+            module._check_state(state, prefix)
         for name, p in params:
             p.data = float(state[name])
         for name, values, i in buffers:
