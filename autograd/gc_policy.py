@@ -27,8 +27,11 @@ out takes node creation's existing slow path, which installs it again. Once no g
 alive, the interpreter is as the program left it. To turn the policy off, set
 ``autograd.gc_policy.LARGE_GRAPH`` to ``math.inf``.
 
-Grad mode aside, this is chainrule's only process-wide state; it has to be, because the
-collector it manages is process-wide.
+While the hook is in, SIGINT's handler is Python's own except inside the hook (see "Ctrl-C
+inside the hook" below), so that no Ctrl-C is ever dropped by the collector.
+
+This state is process-wide because the collector and the signal it manages are (the
+others are grad mode's and the engine's sweep lock; see docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
