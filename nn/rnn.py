@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import math
 import random
+from operator import mul
 from typing import Optional, Sequence, Union
 
 import autograd
 from autograd import Value
 
 from ._checks import check_choice, check_size
-from .layers import ACTIVATIONS
+from .layers import ACTIVATIONS, FLOAT_ACTIVATIONS, _as_floats
 from .module import Module
 
 __all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
@@ -45,6 +46,7 @@ __all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
 Vector = Sequence[Union[Value, float]]
 
 _matvec = autograd.matvec
+_recording = autograd.is_grad_enabled
 
 
 def _length(what: str, vector: object, expected: int) -> int:
@@ -90,6 +92,7 @@ class RNNCell(Module):
         check_choice("RNNCell: activation", activation, ACTIVATIONS)
         self.activation = activation
         self._act = ACTIVATIONS[activation]
+        self._float_act = FLOAT_ACTIVATIONS[activation]
         bound = 1.0 / math.sqrt(nhidden)
         uniform = (rng if rng is not None else random).uniform
 
@@ -127,6 +130,29 @@ class RNNCell(Module):
         pre = _matvec(self._columns, x + h, self.b)  # nhidden dot nodes
         act = self._act
         return pre if act is None else [act(v) for v in pre]
+
+    def read_floats(self) -> tuple[list[list[float]], list[float]]:
+        """A snapshot of the columns (one per hidden unit) and biases as floats."""
+        return [[w.data for w in column] for column in self._columns], [b.data for b in self.b]
+
+    def _steps_floats(self, xs: list[list], h: list[float]) -> list[list[float]]:
+        """Every step on plain floats: what the dot and activation nodes would hold.
+
+        Inference under ``no_grad``: the same arithmetic in the same order as each dot
+        node (``matvec``'s sum of products, then the bias) and the activation's
+        ``autograd.floatmath`` formula, so the numbers are identical to the recording
+        forward, with no Value made per unit and step.
+        """
+        columns, biases = self.read_floats()
+        act = self._float_act
+        hs = []
+        for x in xs:
+            xh = x + h
+            h = [sum(map(mul, column, xh)) + b for column, b in zip(columns, biases)]
+            if act is not None:
+                h = list(map(act, h))
+            hs.append(h)
+        return hs
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"
@@ -199,13 +225,17 @@ class RNN(Module):
                 raise ValueError(
                     f"RNN: xs[{t}] (step {t}) has length {n}, expected nin={nin}"
                 )
-        if h0 is None:
-            h = [Value(0.0) for _ in range(nhidden)]
-        else:
+        if h0 is not None:
             n = _length("RNN: h0", h0, nhidden)
             if n != nhidden:
                 raise ValueError(f"RNN: h0 has length {n}, expected nhidden={nhidden}")
-            h = _as_values(h0)
+        if not _recording():
+            # Inference: plain floats from step to step, Values only at the end.
+            h_floats = [0.0] * nhidden if h0 is None else _as_floats("RNN: h0", h0)
+            float_hs = self.cell._steps_floats([_as_floats("RNN: xs", x) for x in xs], h_floats)
+            hs_values = [[Value(v) for v in h_t] for h_t in float_hs]
+            return hs_values, hs_values[-1]
+        h = [Value(0.0) for _ in range(nhidden)] if h0 is None else _as_values(h0)
 
         step = self.cell._step
         hs = []
