@@ -203,38 +203,17 @@ class RNN(Module):
         truncate: Optional[int] = None,
     ) -> tuple[list[list[Value]], list[Value]]:
         """Run the cell over ``xs``; returns ``(hs, h)`` (see the class docstring)."""
-        nin, nhidden = self.cell.nin, self.cell.nhidden
-        if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
-            raise ValueError(
-                f"RNN: xs must be a list of input vectors (each {nin} Values or numbers), "
-                f"got {type(xs).__name__}"
-            )
-        if not xs:
-            raise ValueError(
-                f"RNN: xs is empty; pass a list of at least one input vector of length {nin}"
-            )
         if truncate is not None and (type(truncate) is not int or truncate < 1):
             raise ValueError(
                 f"RNN: truncate must be None or a positive int (steps per chunk), "
                 f"got {truncate!r}"
             )
-        # Check every step before building anything, so a bad sequence makes no graph.
-        for t, x in enumerate(xs):
-            n = _length(f"RNN: xs[{t}] (step {t})", x, nin)
-            if n != nin:
-                raise ValueError(
-                    f"RNN: xs[{t}] (step {t}) has length {n}, expected nin={nin}"
-                )
-        if h0 is not None:
-            n = _length("RNN: h0", h0, nhidden)
-            if n != nhidden:
-                raise ValueError(f"RNN: h0 has length {n}, expected nhidden={nhidden}")
+        self._check(xs, h0)
         if not _recording():
             # Inference: plain floats from step to step, Values only at the end.
-            h_floats = [0.0] * nhidden if h0 is None else _as_floats("RNN: h0", h0)
-            float_hs = self.cell._steps_floats([_as_floats("RNN: xs", x) for x in xs], h_floats)
-            hs_values = [[Value(v) for v in h_t] for h_t in float_hs]
+            hs_values = [[Value(v) for v in h_t] for h_t in self._floats(xs, h0)]
             return hs_values, hs_values[-1]
+        nhidden = self.cell.nhidden
         h = [Value(0.0) for _ in range(nhidden)] if h0 is None else _as_values(h0)
 
         step = self.cell._step
@@ -245,6 +224,45 @@ class RNN(Module):
             h = step(_as_values(x), h)
             hs.append(h)
         return hs, h
+
+    def _check(self, xs: Sequence[Vector], h0: Optional[Vector]) -> None:
+        # Check every step before building anything, so a bad sequence makes no graph.
+        nin, nhidden = self.cell.nin, self.cell.nhidden
+        if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+            raise ValueError(
+                f"RNN: xs must be a list of input vectors (each {nin} Values or numbers), "
+                f"got {type(xs).__name__}"
+            )
+        if not xs:
+            raise ValueError(
+                f"RNN: xs is empty; pass a list of at least one input vector of length {nin}"
+            )
+        for t, x in enumerate(xs):
+            n = _length(f"RNN: xs[{t}] (step {t})", x, nin)
+            if n != nin:
+                raise ValueError(
+                    f"RNN: xs[{t}] (step {t}) has length {n}, expected nin={nin}"
+                )
+        if h0 is not None:
+            n = _length("RNN: h0", h0, nhidden)
+            if n != nhidden:
+                raise ValueError(f"RNN: h0 has length {n}, expected nhidden={nhidden}")
+
+    def forward_floats(
+        self, xs: Sequence[Vector], h0: Optional[Vector] = None
+    ) -> list[list[float]]:
+        """The hidden states on plain floats: what ``rnn(xs, h0)`` would hold, no Values.
+
+        The numbers are identical to the recording forward's (the same arithmetic in
+        the same order); ``__call__`` under ``no_grad`` uses it, and so can a model that
+        reads the states on (``nn.examples.binary_addition.Adder``).
+        """
+        self._check(xs, h0)
+        return self._floats(xs, h0)
+
+    def _floats(self, xs: Sequence[Vector], h0: Optional[Vector]) -> list[list[float]]:
+        h = [0.0] * self.cell.nhidden if h0 is None else _as_floats("RNN: h0", h0)
+        return self.cell._steps_floats([_as_floats("RNN: xs", x) for x in xs], h)
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"

@@ -27,7 +27,7 @@ import sys
 import time
 from typing import Callable, Optional, Sequence
 
-from autograd import Value, no_grad
+from autograd import Value, is_grad_enabled, no_grad
 
 from ..data import binary_addition
 from ..layers import Layer
@@ -61,8 +61,13 @@ class Adder(Module):
 
     def __call__(self, xs: Sequence[Sequence[float]]) -> list[Value]:
         """The logit of each sum bit, for the bit pairs ``xs`` (least significant first)."""
-        hs, _ = self.rnn(xs)
         readout = self.readout
+        if not is_grad_enabled():
+            # Inference: floats from the RNN through the readout, one Value per logit.
+            snapshot = readout.read_floats()
+            return [Value(readout.forward_floats(h, snapshot)[0])
+                    for h in self.rnn.forward_floats(xs)]
+        hs, _ = self.rnn(xs)
         return [readout(h)[0] for h in hs]
 
     @no_grad()

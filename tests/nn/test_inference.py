@@ -168,3 +168,15 @@ def test_rnn_under_no_grad_still_checks_its_input():
         rnn([[1.0, 2.0, 3.0]])
     with no_grad(), pytest.raises(TypeError, match="RNN: xs takes Values or numbers"):
         rnn([[1.0, "x"]])
+
+
+def test_the_adder_under_no_grad_gives_exactly_the_recording_logits():
+    from nn.examples.binary_addition import Adder
+
+    model = Adder(8, rng=random.Random(1))
+    xs = [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
+    recorded = model(xs)
+    with no_grad():
+        inferred = model(xs)
+    assert bits(v.data for v in recorded) == bits(v.data for v in inferred)
+    assert bits(model.rnn.forward_floats(xs)[-1]) == bits(v.data for v in model.rnn(xs)[1])
