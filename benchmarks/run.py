@@ -7,9 +7,14 @@
 Workloads: (a) micrograd's demo training step (2-16-16-1 MLP, 100 moons, hinge + L2,
 SGD) with micrograd's MLP, with chainrule's and written by hand in floats (the floor);
 (b) the elementary chain y = y * 0.999 + 0.001 for 10,000 and 100,000 steps; (c) memory
-per chain step with tracemalloc; (d) a 1,000,000-step chain with chainrule; (e) inference
-with no_grad against a recording forward pass. micrograd gets a raised recursion limit
-and a large thread stack so that its recursive backward can be measured at all.
+per chain step with tracemalloc; (d) a 1,000,000-step chain with chainrule, the median of
+fresh processes; (e) inference with no_grad against a recording forward pass; (f) the
+moons step compiled with ``autograd.compile``, its one-time cost and payoff; (g) the
+binary-addition RNN step (RNN(2, 8), batch 16) dynamic, compiled and ported to micrograd,
+and its inference; (h) the 100,000-step chain beside 200 MB of other live objects.
+micrograd is timed as users run it and with its garbage collector off (engine vs
+engine); it gets a raised recursion limit and a large thread stack so that its recursive
+backward can be measured at all.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ TARGETS = {
     "mlp_vs_floor_goal": ("<=", 2.2),
     "mlp_speedup_vs_micrograd_gc_off": (">=", 10.0),
     "rnn_compiled_speedup": (">=", 3.0),
+    "rnn_speedup_vs_micrograd_gc_off": (">=", 8.0),
     "rnn_no_grad_speedup": (">=", 3.0),
     "heavy_heap_chain": ("<=", 1.3),
 }
@@ -170,6 +176,15 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["rnn_compile_s"] = time.perf_counter() - first
     r["rnn_compiled_s"] = _median(w.time_steps(rnn_step, rnn_compiled, batch, targets,
                                                config.rnn_steps))
+    if peer:
+        from . import micrograd_rnn
+
+        peer_rnn = micrograd_rnn.Adder(w.rnn_model())
+        r["rnn_micrograd_s"] = _run_with_deep_stack(lambda: _median(w.time_steps(
+            micrograd_rnn.step, peer_rnn, batch, targets, config.micrograd_mlp_steps)))
+        r["rnn_micrograd_gc_off_s"] = _run_with_deep_stack(lambda: _median(_without_gc(
+            w.time_steps, micrograd_rnn.step, peer_rnn, batch, targets,
+            config.micrograd_mlp_steps)))
     rnn_fresh = w.rnn_model()
     w.rnn_forward(rnn_fresh, batch, True)  # warm-up, untimed
     w.rnn_forward(rnn_fresh, batch, False)
@@ -253,6 +268,8 @@ def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
         "mlp_compiled_vs_floor": div("mlp_compiled_s", "mlp_floor_s"),
         "mlp_compiled_speedup": div("mlp_chainrule_s", "mlp_compiled_s"),
         "mlp_compile_payoff_steps": _payoff(r, "mlp"),
+        "rnn_speedup_vs_micrograd": div("rnn_micrograd_s", "rnn_chainrule_s"),
+        "rnn_speedup_vs_micrograd_gc_off": div("rnn_micrograd_gc_off_s", "rnn_chainrule_s"),
         "rnn_compiled_speedup": div("rnn_chainrule_s", "rnn_compiled_s"),
         "rnn_compile_payoff_steps": _payoff(r, "rnn"),
         "rnn_no_grad_speedup": div("rnn_forward_recording_s", "rnn_forward_no_grad_s"),
@@ -320,8 +337,10 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
          "", ""),
         ("  compiled (autograd.compile)", "", _fmt_time(r["mlp_compiled_s"]),
          f"compile {_fmt_time(r['mlp_compile_s'])} once"),
-        ("RNN step, binary addition RNN(2, 8), batch 16", "-",
-         _fmt_time(r["rnn_chainrule_s"]), ""),
+        ("RNN step, binary addition RNN(2, 8), batch 16", _fmt_time(r.get("rnn_micrograd_s")),
+         _fmt_time(r["rnn_chainrule_s"]), "micrograd: a port"),
+        ("  micrograd with its collector off", _fmt_time(r.get("rnn_micrograd_gc_off_s")),
+         "", ""),
         ("  compiled (autograd.compile)", "", _fmt_time(r["rnn_compiled_s"]),
          f"compile {_fmt_time(r['rnn_compile_s'])} once"),
         ("RNN forward on the batch, recording", "-", _fmt_time(r["rnn_forward_recording_s"]),
@@ -346,7 +365,7 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
     for row in rows:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     names = {
-        "mlp_speedup_vs_micrograd": "MLP step: micrograd / chainrule",
+        "mlp_speedup_vs_micrograd": "MLP step: micrograd / chainrule (as users run it)",
         "mlp_vs_floor": "MLP step: chainrule / hand-written floor",
         "chain_speedup_vs_micrograd": f"chain ({short:,}): micrograd / chainrule per step",
         "chain_long_speedup_vs_micrograd": f"chain ({long:,}): micrograd / chainrule",
@@ -359,6 +378,8 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "mlp_compiled_vs_floor": "MLP step: compiled / floor",
         "mlp_compiled_speedup": "MLP step: dynamic / compiled",
         "mlp_compile_payoff_steps": "  compiling pays off after (steps)",
+        "rnn_speedup_vs_micrograd": "RNN step: micrograd port / chainrule (as users run it)",
+        "rnn_speedup_vs_micrograd_gc_off": "RNN step: micrograd port gc off / chainrule (engine)",
         "rnn_compiled_speedup": "RNN step: dynamic / compiled",
         "rnn_compile_payoff_steps": "  compiling pays off after (steps)",
         "rnn_no_grad_speedup": "RNN forward: recording / no_grad",

@@ -63,3 +63,17 @@ def test_the_compiled_steps_take_exactly_the_dynamic_steps():
         assert step(compiled, batch, targets, k) == w.chainrule_rnn_step(dynamic, batch,
                                                                          targets, k)
     assert [p.data for p in compiled.parameters()] == [p.data for p in dynamic.parameters()]
+
+
+def test_the_micrograd_rnn_port_takes_the_chainrule_rnn_step_when_micrograd_is_installed():
+    pytest.importorskip("micrograd")
+    from benchmarks import micrograd_rnn
+
+    batch, targets = w.rnn_batch(size=3)
+    model = w.rnn_model(seed=2)
+    peer = micrograd_rnn.Adder(model)
+    theirs = micrograd_rnn.step(peer, batch, targets, 0)
+    ours = w.chainrule_rnn_step(model, batch, targets, 0)
+    assert theirs == pytest.approx(ours, rel=1e-9)
+    assert [p.data for p in peer.parameters()] == pytest.approx(
+        [p.data for p in model.parameters()], rel=1e-9, abs=1e-12)
