@@ -173,6 +173,9 @@ class RNN(Module):
     it keeps the gradient of the first chunk; pass ``h.detach()`` values to cut it too.
     The returned ``hs`` are the cell's outputs themselves, not the detached copies, so
     after ``backward()`` each holds dL/dh_t (see ``hidden_grad_norms``).
+
+    Under ``no_grad`` the steps run on plain floats (``forward_floats``), with numbers
+    identical to the recording forward's, and the states come back as leaf Values.
     """
 
     def __init__(
