@@ -13,7 +13,8 @@ when every one of its ``bits + 1`` bits is (the last is the carry out).
 The data (``nn.data.binary_addition``) is 1000 training sums and 1000 held-out sums,
 none of whose (a, b) pairs appears in the training set. With the defaults, each of the
 seeds 0-29 reached 100% held-out accuracy after 300 steps (about 2.5 s on one core of
-the machine it was measured on); the default 600 steps (about 5 s) leave a margin.
+the machine it was measured on); the default 600 steps (about 5 s) leave a margin. Training
+runs compiled by default, about 2x faster (200 steps: 1.39 s dynamic, 0.66 s compiled).
 
 tqdm is imported only in ``main``; ``train`` needs nothing beyond chainrule, so a test or
 a notebook can run a short version.
