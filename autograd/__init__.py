@@ -17,7 +17,7 @@ from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .html import draw_html
-from .nary import dot, matvec, sum
+from .nary import dot, logsumexp, matvec, sum
 from .saving import save_graph
 from .value import Value
 
@@ -29,6 +29,7 @@ __all__ = [
     "sum",
     "dot",
     "matvec",
+    "logsumexp",
     "gradcheck",
     "GradcheckError",
     "numerical_grad",

@@ -8,13 +8,14 @@ stand among the operands; only Values become parents (in call order, duplicates 
 from __future__ import annotations
 
 import builtins
+import math
 from operator import mul
 from typing import Iterable, Optional, Sequence
 
 from .ops import Code, Example, Op, register
-from .value import Operand, Value, _constant, _node
+from .value import Operand, Value, _constant, _float_exp, _node
 
-__all__ = ["sum", "dot", "matvec"]
+__all__ = ["sum", "dot", "matvec", "logsumexp"]
 
 
 # How compiled code adds n floats exactly as builtins.sum does: left to right from 0 (as
@@ -394,5 +395,68 @@ DOT_MIXED = register(Op(
     code=Code(
         _dot_mixed_forward_code, _dot_mixed_backward_code, helpers=_SUM_HELPERS,
         reads_out=False,
+    ),
+))
+
+
+# -- logsumexp ------------------------------------------------------------------------------
+
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """log(exp(v1) + ... + exp(vn)) as one node.   d/dvi = exp(vi - out), the softmax weights.
+
+    Computed as log(sum_i exp(vi - m)) + m with m = max(vi), inside the forward, so no
+    exponent is positive and logits of +-1000 work; the graph is the same whatever the
+    data. Numbers among the values become leaves. Needs at least one value.
+    """
+    parents = tuple(v if type(v) is Value else Value(_number(v, f"logsumexp: item {i}"))
+                    for i, v in enumerate(values))
+    if not parents:
+        raise ValueError("logsumexp: needs at least one value, got none")
+    return _node(_float_logsumexp([p.data for p in parents]), parents, LOGSUMEXP)
+
+
+def _float_logsumexp(xs: Sequence[float]) -> float:
+    m = max(xs)
+    if m == math.inf or m == -math.inf:
+        # exp(x - m) would be nan for x = m; the answer is m unless a nan is present.
+        return m if all(x == x for x in xs) else math.nan
+    total = builtins.sum([math.exp(x - m) for x in xs])  # >= 1: the largest term is 1
+    return math.log(total) + m
+
+
+def _logsumexp_float_rule(node: Value) -> None:
+    g = node.grad
+    out = node.data
+    for p in node._parents:
+        p.grad += g * _float_exp(p.data - out)
+
+
+def _logsumexp_value_rule(node: Value, g: Value) -> tuple:
+    return tuple(g * (p - node).exp() for p in node._parents)
+
+
+def _logsumexp_forward_code(node: Value, names: list, const: object) -> str:
+    return f"_logsumexp(({', '.join(names)},))"
+
+
+def _logsumexp_backward_code(
+    node: Value, g: str, out: str, names: list, const: object
+) -> list:
+    return [(i, "+", f"{g} * _exp({name} - {out})") for i, name in enumerate(names)]
+
+
+LOGSUMEXP = register(Op(
+    "logsumexp", _logsumexp_float_rule, _logsumexp_value_rule,
+    examples=(
+        Example(lambda a, b, c: logsumexp([a, b, c]), 3,
+                edges=[(1000.0, 999.0, -1000.0), (-700.0, -710.0, -800.0)]),
+        Example(lambda a: logsumexp([a]), 1, edges=[(1000.0,), (-1000.0,)]),
+        Example(lambda a, b: logsumexp([a, b]), 2, edges=[(0.0, 0.0), (1e8, -1e8)]),
+    ),
+    code=Code(
+        _logsumexp_forward_code, _logsumexp_backward_code,
+        helpers={"_logsumexp": _float_logsumexp, "_exp": _float_exp},
+        reads_out=True, reads_parents=True,
     ),
 ))

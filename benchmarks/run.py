@@ -7,9 +7,14 @@
 Workloads: (a) micrograd's demo training step (2-16-16-1 MLP, 100 moons, hinge + L2,
 SGD) with micrograd's MLP, with chainrule's and written by hand in floats (the floor);
 (b) the elementary chain y = y * 0.999 + 0.001 for 10,000 and 100,000 steps; (c) memory
-per chain step with tracemalloc; (d) a 1,000,000-step chain with chainrule; (e) inference
-with no_grad against a recording forward pass. micrograd gets a raised recursion limit
-and a large thread stack so that its recursive backward can be measured at all.
+per chain step with tracemalloc; (d) a 1,000,000-step chain with chainrule, the median of
+fresh processes; (e) inference with no_grad against a recording forward pass; (f) the
+moons step compiled with ``autograd.compile``, its one-time cost and payoff; (g) the
+binary-addition RNN step (RNN(2, 8), batch 16) dynamic, compiled and ported to micrograd,
+and its inference; (h) the 100,000-step chain beside 200 MB of other live objects.
+micrograd is timed as users run it and with its garbage collector off (engine vs
+engine); it gets a raised recursion limit and a large thread stack so that its recursive
+backward can be measured at all.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -37,10 +44,13 @@ class Config:
     long_chain: int  # chainrule only
     memory_steps: int
     inference_repeats: int
+    rnn_steps: int
+    longest_processes: int  # the longest chain: median of this many fresh processes
+    heap_megabytes: int  # the other live objects beside the heavy-heap chain
 
 
-FULL = Config(20, 5, (10_000, 100_000), (7, 3), 1_000_000, 10_000, 10)
-QUICK = Config(2, 1, (1_000, 2_000), (2, 1), 20_000, 1_000, 2)
+FULL = Config(20, 5, (10_000, 100_000), (7, 3), 1_000_000, 10_000, 10, 20, 3, 200)
+QUICK = Config(2, 1, (1_000, 2_000), (2, 1), 20_000, 1_000, 2, 2, 1, 5)
 
 TARGETS = {
     "mlp_speedup_vs_micrograd": (">=", 50.0),
@@ -49,6 +59,13 @@ TARGETS = {
     "memory_fraction_of_micrograd": ("<=", 0.25),
     "long_chain_scaling": ("<=", 11.0),
     "no_grad_speedup": (">=", 3.0),
+    "mlp_compiled_vs_floor": ("<=", 0.5),
+    "mlp_vs_floor_goal": ("<=", 2.2),
+    "mlp_speedup_vs_micrograd_gc_off": (">=", 10.0),
+    "rnn_compiled_speedup": (">=", 3.0),
+    "rnn_speedup_vs_micrograd_gc_off": (">=", 8.0),
+    "rnn_no_grad_speedup": (">=", 3.0),
+    "heavy_heap_chain": ("<=", 1.3),
 }
 
 
@@ -100,6 +117,16 @@ def _without_gc(function: Callable[..., float], *args: Any) -> float:
             gc.enable()
 
 
+def _chain_in_fresh_process(steps: int) -> float:
+    """Seconds for the ``steps``-step chain in a new interpreter (after one warm-up run)."""
+    code = ("import sys; from benchmarks import workloads as w; "
+            "w.chain(w.chainrule_value, 1000); "
+            f"print(w.chain(w.chainrule_value, {steps}))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd=os.path.dirname(os.path.dirname(__file__)) or ".")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def _repeat(function: Callable[[], float], times: int) -> float:
     samples = []
     for _ in range(times):
@@ -125,6 +152,47 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
         r["mlp_micrograd_s"] = _run_with_deep_stack(lambda: _median(w.time_steps(
             w.micrograd_mlp_step, peer_model, X, y, config.micrograd_mlp_steps)))
 
+    if peer:
+        r["mlp_micrograd_gc_off_s"] = _run_with_deep_stack(lambda: _median(_without_gc(
+            w.time_steps, w.micrograd_mlp_step, peer_model, X, y, config.micrograd_mlp_steps)))
+
+    # (f) the compiled step: its first call traces and compiles
+    compiled_model = w.chainrule_model()
+    compiled_step = w.chainrule_compiled_mlp_step(compiled_model)
+    first = time.perf_counter()
+    compiled_step(compiled_model, X, y, 0)
+    r["mlp_compile_s"] = time.perf_counter() - first
+    r["mlp_compiled_s"] = _median(w.time_steps(compiled_step, compiled_model, X, y,
+                                               config.mlp_steps))
+
+    # (g) the RNN: binary addition, RNN(2, 8), batch 16
+    batch, targets = w.rnn_batch()
+    r["rnn_chainrule_s"] = _median(w.time_steps(w.chainrule_rnn_step, w.rnn_model(), batch,
+                                                targets, config.rnn_steps))
+    rnn_compiled = w.rnn_model()
+    rnn_step = w.chainrule_compiled_rnn_step(rnn_compiled)
+    first = time.perf_counter()
+    rnn_step(rnn_compiled, batch, targets, 0)
+    r["rnn_compile_s"] = time.perf_counter() - first
+    r["rnn_compiled_s"] = _median(w.time_steps(rnn_step, rnn_compiled, batch, targets,
+                                               config.rnn_steps))
+    if peer:
+        from . import micrograd_rnn
+
+        peer_rnn = micrograd_rnn.Adder(w.rnn_model())
+        r["rnn_micrograd_s"] = _run_with_deep_stack(lambda: _median(w.time_steps(
+            micrograd_rnn.step, peer_rnn, batch, targets, config.micrograd_mlp_steps)))
+        r["rnn_micrograd_gc_off_s"] = _run_with_deep_stack(lambda: _median(_without_gc(
+            w.time_steps, micrograd_rnn.step, peer_rnn, batch, targets,
+            config.micrograd_mlp_steps)))
+    rnn_fresh = w.rnn_model()
+    w.rnn_forward(rnn_fresh, batch, True)  # warm-up, untimed
+    w.rnn_forward(rnn_fresh, batch, False)
+    r["rnn_forward_recording_s"] = _repeat(lambda: w.rnn_forward(rnn_fresh, batch, True),
+                                           config.inference_repeats)
+    r["rnn_forward_no_grad_s"] = _repeat(lambda: w.rnn_forward(rnn_fresh, batch, False),
+                                         config.inference_repeats)
+
     # (e) inference
     fresh = w.chainrule_model()
     w.chainrule_forward(fresh, X, True)  # warm-up, untimed
@@ -140,11 +208,12 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["chain_short_steps"] = short
     r["chain_long_steps"] = long
     r["chain_longest_steps"] = config.long_chain
+    r["heap_megabytes"] = config.heap_megabytes
     w.chain(w.chainrule_value, short)  # warm-up, untimed
     r["chain_short_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, short), short_reps)
     r["chain_long_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
-    r["chain_longest_chainrule_s"] = _repeat(
-        lambda: w.chain(w.chainrule_value, config.long_chain), 1)
+    r["chain_longest_chainrule_s"] = _median(
+        [_chain_in_fresh_process(config.long_chain) for _ in range(config.longest_processes)])
     # For the record, not for the target: the same two chains with the cyclic garbage
     # collector off entirely, the engine's own scaling with no collector at all.
     r["chain_long_no_gc_s"] = _repeat(lambda: _without_gc(w.chain, w.chainrule_value, long), 1)
@@ -158,6 +227,11 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
             lambda: _repeat(lambda: w.chain(MValue, short), short_reps))
         r["chain_long_micrograd_s"] = _run_with_deep_stack(
             lambda: _repeat(lambda: w.chain(MValue, long), long_reps))
+
+    # (h) the long chain beside a heavy heap of other live objects
+    heap = w.heavy_heap(config.heap_megabytes)
+    r["chain_long_heavy_heap_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
+    del heap
 
     # (c) memory
     r["memory_chainrule_bytes_per_step"] = w.chain_memory(w.chainrule_value,
@@ -189,7 +263,30 @@ def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
         "long_chain_scaling_gc_paused": div("chain_longest_no_gc_s", "chain_long_no_gc_s")
         * 10.0 / size_ratio,
         "no_grad_speedup": div("forward_recording_s", "forward_no_grad_s"),
+        "mlp_vs_floor_goal": div("mlp_chainrule_s", "mlp_floor_s"),
+        "mlp_speedup_vs_micrograd_gc_off": div("mlp_micrograd_gc_off_s", "mlp_chainrule_s"),
+        "mlp_compiled_vs_floor": div("mlp_compiled_s", "mlp_floor_s"),
+        "mlp_compiled_speedup": div("mlp_chainrule_s", "mlp_compiled_s"),
+        "mlp_compile_payoff_steps": _payoff(r, "mlp"),
+        "rnn_speedup_vs_micrograd": div("rnn_micrograd_s", "rnn_chainrule_s"),
+        "rnn_speedup_vs_micrograd_gc_off": div("rnn_micrograd_gc_off_s", "rnn_chainrule_s"),
+        "rnn_compiled_speedup": div("rnn_chainrule_s", "rnn_compiled_s"),
+        "rnn_compile_payoff_steps": _payoff(r, "rnn"),
+        "rnn_no_grad_speedup": div("rnn_forward_recording_s", "rnn_forward_no_grad_s"),
+        "heavy_heap_chain": div("chain_long_heavy_heap_s", "chain_long_chainrule_s"),
     }
+
+
+def _payoff(r: dict[str, Optional[float]], name: str) -> Optional[float]:
+    """Steps after which compiling pays: compile cost over the time saved per step.
+
+    The first compiled call does one step's work too, so its cost is counted beyond a
+    dynamic step.
+    """
+    dynamic, compiled = r[f"{name}_chainrule_s"], r[f"{name}_compiled_s"]
+    cost = r[f"{name}_compile_s"] - dynamic  # type: ignore[operator]
+    saved = dynamic - compiled  # type: ignore[operator]
+    return None if saved <= 0 else max(cost, 0.0) / saved
 
 
 def _fmt_time(seconds: Optional[float]) -> str:
@@ -236,12 +333,28 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         ("workload", "micrograd", "chainrule", "floor / note"),
         ("MLP step, 2-16-16-1 on 100 moons", _fmt_time(r.get("mlp_micrograd_s")),
          _fmt_time(r["mlp_chainrule_s"]), _fmt_time(r["mlp_floor_s"]) + " by hand"),
+        ("  micrograd with its collector off", _fmt_time(r.get("mlp_micrograd_gc_off_s")),
+         "", ""),
+        ("  compiled (autograd.compile)", "", _fmt_time(r["mlp_compiled_s"]),
+         f"compile {_fmt_time(r['mlp_compile_s'])} once"),
+        ("RNN step, binary addition RNN(2, 8), batch 16", _fmt_time(r.get("rnn_micrograd_s")),
+         _fmt_time(r["rnn_chainrule_s"]), "micrograd: a port"),
+        ("  micrograd with its collector off", _fmt_time(r.get("rnn_micrograd_gc_off_s")),
+         "", ""),
+        ("  compiled (autograd.compile)", "", _fmt_time(r["rnn_compiled_s"]),
+         f"compile {_fmt_time(r['rnn_compile_s'])} once"),
+        ("RNN forward on the batch, recording", "-", _fmt_time(r["rnn_forward_recording_s"]),
+         ""),
+        ("RNN forward on the batch, no_grad", "-", _fmt_time(r["rnn_forward_no_grad_s"]), ""),
         (f"chain, {short:,} steps", us("chain_short_micrograd_s", short),
          us("chain_short_chainrule_s", short), ""),
         (f"chain, {long:,} steps", us("chain_long_micrograd_s", long),
          us("chain_long_chainrule_s", long), ""),
         (f"chain, {r['chain_longest_steps']:,} steps", "-",
-         us("chain_longest_chainrule_s", r["chain_longest_steps"]), ""),
+         us("chain_longest_chainrule_s", r["chain_longest_steps"]),
+         "median of fresh processes"),
+        (f"chain, {long:,} steps, {r['heap_megabytes']} MB of other objects", "-",
+         us("chain_long_heavy_heap_s", long), ""),
         ("memory per chain step (2 nodes)", mem("memory_micrograd_bytes_per_step"),
          mem("memory_chainrule_bytes_per_step"), ""),
         ("forward on 100 moons, recording", "-", _fmt_time(r["forward_recording_s"]), ""),
@@ -252,7 +365,7 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
     for row in rows:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     names = {
-        "mlp_speedup_vs_micrograd": "MLP step: micrograd / chainrule",
+        "mlp_speedup_vs_micrograd": "MLP step: micrograd / chainrule (as users run it)",
         "mlp_vs_floor": "MLP step: chainrule / hand-written floor",
         "chain_speedup_vs_micrograd": f"chain ({short:,}): micrograd / chainrule per step",
         "chain_long_speedup_vs_micrograd": f"chain ({long:,}): micrograd / chainrule",
@@ -260,6 +373,17 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "long_chain_scaling": f"time({r['chain_longest_steps']:,} chain) / time({long:,} chain)",
         "long_chain_scaling_gc_paused": "  the same with the collector off (for the record)",
         "no_grad_speedup": "forward: recording / no_grad",
+        "mlp_vs_floor_goal": "MLP step: chainrule / floor (issue 13's goal)",
+        "mlp_speedup_vs_micrograd_gc_off": "MLP step: micrograd gc off / chainrule (engine)",
+        "mlp_compiled_vs_floor": "MLP step: compiled / floor",
+        "mlp_compiled_speedup": "MLP step: dynamic / compiled",
+        "mlp_compile_payoff_steps": "  compiling pays off after (steps)",
+        "rnn_speedup_vs_micrograd": "RNN step: micrograd port / chainrule (as users run it)",
+        "rnn_speedup_vs_micrograd_gc_off": "RNN step: micrograd port gc off / chainrule (engine)",
+        "rnn_compiled_speedup": "RNN step: dynamic / compiled",
+        "rnn_compile_payoff_steps": "  compiling pays off after (steps)",
+        "rnn_no_grad_speedup": "RNN forward: recording / no_grad",
+        "heavy_heap_chain": f"chain ({long:,}): heavy heap / light heap",
     }
     width = max(map(len, names.values()))
     lines += ["", f"{'ratio':<{width}} {'value':>8}  target"]
@@ -270,7 +394,10 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
             op, bound = target
             ok = q[key] >= bound if op == ">=" else q[key] <= bound  # type: ignore[operator]
             verdict = f"{op} {bound:g}  {'met' if ok else 'MISSED'}"
-        lines.append(f"{name:<{width}} {_fmt_ratio(q[key]):>8}  {verdict}".rstrip())
+        shown = _fmt_ratio(q[key])
+        if key.endswith("_payoff_steps") and q[key] is not None:
+            shown = f"{q[key]:.0f}"
+        lines.append(f"{name:<{width}} {shown:>8}  {verdict}".rstrip())
     return "\n".join(lines)
 
 

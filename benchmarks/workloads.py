@@ -13,6 +13,7 @@ import time
 import tracemalloc
 from typing import Any, Callable
 
+import autograd
 import nn
 from autograd import Value, no_grad
 
@@ -157,3 +158,100 @@ def chain_memory(value_type: Callable[[float], Any], steps: int) -> float:
 
 def chainrule_value(x: float) -> Value:
     return Value(x)
+
+
+# -- the compiled MLP step ---------------------------------------------------------------
+
+
+def chainrule_compiled_mlp_step(model: nn.MLP) -> Callable[[Any, list, list, int], float]:
+    """The same step with the forward and backward replayed by ``autograd.compile``."""
+    params = model.parameters()
+
+    def loss_fn(X: list, y: list) -> Value:
+        scores = [model(x) for x in X]
+        return nn.losses.hinge(scores, y) + ALPHA * nn.losses.l2(params)
+
+    compiled = autograd.compile(loss_fn)
+
+    def step(model: nn.MLP, X: list, y: list, k: int) -> float:
+        model.zero_grad()
+        loss = compiled(X, y)
+        lr = learning_rate(k)
+        for p in params:
+            p.data -= lr * p.grad
+        return loss
+
+    return step
+
+
+# -- the RNN: binary addition, RNN(2, 8), batch 16 ----------------------------------------
+
+
+def rnn_batch(seed: int = 0, size: int = 16) -> tuple[list, list]:
+    """16 sums of 8-bit numbers: their bit pairs and their target bits."""
+    sums = nn.data.binary_addition(size, 8, seed=seed)
+    return [xs for xs, _ in sums], [ys for _, ys in sums]
+
+
+def rnn_model(seed: int = 0) -> Any:
+    from nn.examples.binary_addition import Adder
+
+    return Adder(8, rng=random.Random(seed))
+
+
+def _rnn_loss(model: Any, batch: list, targets: list) -> Value:
+    logits: list = []
+    for xs in batch:
+        logits += model(xs)
+    flat = [t for ys in targets for t in ys]
+    return nn.losses.binary_cross_entropy_with_logits(logits, flat)
+
+
+def chainrule_rnn_step(model: Any, batch: list, targets: list, k: int) -> float:
+    """One training step of the binary-addition example: BCE, backward, SGD."""
+    params = model.parameters()
+    loss = _rnn_loss(model, batch, targets)
+    model.zero_grad()
+    loss.backward()
+    for p in params:
+        p.data -= 0.05 * p.grad
+    return loss.data
+
+
+def chainrule_compiled_rnn_step(model: Any) -> Callable[[Any, list, list, int], float]:
+    params = model.parameters()
+    compiled = autograd.compile(lambda batch, targets: _rnn_loss(model, batch, targets))
+
+    def step(model: Any, batch: list, targets: list, k: int) -> float:
+        model.zero_grad()
+        loss = compiled(batch, targets)
+        for p in params:
+            p.data -= 0.05 * p.grad
+        return loss
+
+    return step
+
+
+def rnn_forward(model: Any, batch: list, record: bool) -> float:
+    """The adder on the whole batch, recording a graph or under no_grad; seconds."""
+    start = time.perf_counter()
+    if record:
+        logits = [model(xs) for xs in batch]
+    else:
+        with no_grad():
+            logits = [model(xs) for xs in batch]
+    del logits
+    return time.perf_counter() - start
+
+
+# -- a heavy heap: the chain built beside many other live objects ---------------------------
+
+
+def heavy_heap(megabytes: int) -> list:
+    """About ``megabytes`` MB of plain Python objects the collector must scan.
+
+    Small lists of an int and a float, each about 135 B with its items. (Tuples of
+    numbers would not do: the collector stops tracking a tuple of untracked items the
+    first time it sees one, so such a heap costs full collections nothing.)
+    """
+    return [[i, float(i)] for i in range(megabytes * 1_000_000 // 135)]

@@ -27,6 +27,7 @@ import random
 import sys
 from typing import Callable, Optional, Sequence
 
+import autograd
 from autograd import Value, no_grad, save_graph
 from autograd.draw import GraphvizNotFoundError
 
@@ -44,6 +45,12 @@ __all__ = [
 SAMPLES = 100
 NOISE = 0.1
 LEARNING_RATE = 0.1
+# From this many steps on, train() replays the step with autograd.compile. Measured on a
+# noisy 2-CPU VM: 20 steps take 0.26 s dynamic and 0.48 s compiled (tracing and
+# compiling cost about 0.3 s once), 50 steps 0.69 s and 0.57 s, the default 100 steps
+# 1.29 s and 0.79 s (a compiled step plus a float forward for the accuracy is about
+# 4 ms against 11 ms).
+COMPILE_FROM_STEPS = 40
 L2_STRENGTH = 1e-4
 
 Callback = Callable[[int, float, float], None]
@@ -65,31 +72,50 @@ def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[int]) -> floa
 
 
 def train(
-    steps: int = 100, seed: int = 0, callback: Optional[Callback] = None
+    steps: int = 100,
+    seed: int = 0,
+    callback: Optional[Callback] = None,
+    compiled: Optional[bool] = None,
 ) -> tuple[MLP, list[dict]]:
     """Train the demo model for ``steps`` full-batch steps; return it and its history.
 
     ``history[k]`` is ``{"step": k + 1, "loss": ..., "accuracy": ...}``, measured on the
     forward pass of that step (before its update). ``callback(step, loss, accuracy)``,
     if given, is called after every step. The same ``seed`` gives the same data, the
-    same initial weights and so the same run.
+    same initial weights and so the same run. ``compiled`` (None: from
+    ``COMPILE_FROM_STEPS`` steps on) replays each step with ``autograd.compile`` and
+    counts the accuracy from a float forward under ``no_grad``: the same numbers, bit
+    for bit.
     """
     X, y = dataset(seed)
     model = MLP(2, [16, 16, 1], rng=random.Random(seed))
     params = model.parameters()
     optimizer = Adam(params, lr=LEARNING_RATE)
     history = []
+
+    def loss_of(points: list, labels: list) -> Value:
+        return hinge([model(x) for x in points], labels) + L2_STRENGTH * l2(params)
+
+    if compiled is None:
+        compiled = steps >= COMPILE_FROM_STEPS
+    compiled_loss = autograd.compile(loss_of) if compiled else None
     for step in range(1, steps + 1):
-        scores = [model(x) for x in X]
-        loss = hinge(scores, y) + L2_STRENGTH * l2(params)
-        acc = _correct([s.data for s in scores], y) / len(y)  # type: ignore[union-attr]
         optimizer.zero_grad()
-        loss.backward()
+        if compiled_loss is not None:
+            with no_grad():
+                scores = model(X)
+            loss_value = compiled_loss(X, y)
+        else:
+            scores = [model(x) for x in X]
+            loss = hinge(scores, y) + L2_STRENGTH * l2(params)
+            loss.backward()
+            loss_value = loss.data
+        acc = _correct([s.data for s in scores], y) / len(y)  # type: ignore[union-attr]
         optimizer.lr = LEARNING_RATE * (1.0 - 0.9 * (step - 1) / steps)
         optimizer.step()
-        history.append({"step": step, "loss": loss.data, "accuracy": acc})
+        history.append({"step": step, "loss": loss_value, "accuracy": acc})
         if callback is not None:
-            callback(step, loss.data, acc)
+            callback(step, loss_value, acc)
     return model, history
 
 

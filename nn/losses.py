@@ -15,10 +15,10 @@ Conventions shared by every loss:
 Labels: ``hinge`` wants -1/+1 (what ``nn.data``'s binary sets return);
 ``binary_cross_entropy_with_logits`` wants probabilities in [0, 1] (use (y + 1) / 2).
 Targets and labels may be numbers or Values (inside ``autograd.compile`` they arrive as
-leaf Values). No loss picks its operations by reading ``.data``, so each builds the same
-graph for every batch of the same shape and can be compiled. (``softmax`` and
-``cross_entropy`` subtract the largest logit, read from ``.data``, as a constant: a
-compiled replay keeps the traced constant, and ``compile(check=True)`` reports it.)
+leaf Values). No loss picks its operations or constants by reading ``.data``, so each
+builds the same graph for every batch of the same shape and can be compiled bit for bit
+(``softmax`` and ``cross_entropy`` use the ``autograd.logsumexp`` op, which subtracts the
+largest logit inside its own forward).
 
 References: micrograd ``demo.ipynb`` (SVM max-margin loss plus L2); PyTorch
 ``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` (stable formulations).
@@ -26,6 +26,7 @@ References: micrograd ``demo.ipynb`` (SVM max-margin loss plus L2); PyTorch
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 from typing import Sequence, Union
 
@@ -39,6 +40,7 @@ Scalars = Union[Scalar, Sequence[Scalar]]
 
 _sum = autograd.sum
 _dot = autograd.dot
+_logsumexp = autograd.logsumexp
 
 
 def _is_scalar(x: object) -> bool:
@@ -141,27 +143,38 @@ def _logits(z: object, loss: str) -> list[Value]:
     return [v if type(v) is Value else Value(v) for v in z]
 
 
-def _shifted_exps(zs: list[Value]) -> tuple[list[Value], float]:
-    # Softmax and log-sum-exp are unchanged by subtracting a constant; subtracting the
-    # largest logit keeps every exponent <= 0, so exp never overflows.
-    m = max(z.data for z in zs)
-    return [(z - m).exp() for z in zs], m
-
-
 def softmax(logits: Sequence[Scalar]) -> list[Value]:
-    """exp(z_i) / sum_j exp(z_j) for one vector of logits, with the max subtracted first."""
-    exps, _ = _shifted_exps(_logits(logits, "softmax"))
-    total = _sum(exps)
-    return [e / total for e in exps]
+    """exp(z_i) / sum_j exp(z_j) = exp(z_i - logsumexp(z)) for one vector of logits.
+
+    Every exponent is <= 0 (logsumexp(z) >= max(z)), so logits of 1000 work.
+    """
+    zs = _logits(logits, "softmax")
+    lse = _logsumexp(zs)
+    return [(z - lse).exp() for z in zs]
 
 
-def _class_index(target: object, classes: int, where: str) -> int:
-    if type(target) is not int or not 0 <= target < classes:
+def _class_index(target: object, classes: int, where: str) -> Union[int, Value]:
+    # A Value target (how an int arrives inside autograd.compile) is checked, not read.
+    number = target
+    if type(target) is Value and math.isfinite(target.data) and target.data.is_integer():
+        number = int(target.data)
+    if type(number) is not int or not 0 <= number < classes:
         raise ValueError(
             f"cross_entropy: {where} must be a class index, an int in [0, {classes}), "
             f"got {target!r}"
         )
     return target
+
+
+def _picked(zs: list[Value], k: Union[int, Value]) -> Value:
+    """zs[k]; for a Value k, dot(zs, one_hot(k)) built from k without reading its data.
+
+    relu(1 - |k - j|) is exactly 1.0 at j == k and 0.0 at every other integer j, so the
+    dot adds z_k to zeros: the same float as zs[k], and the same graph for every k.
+    """
+    if type(k) is int:
+        return zs[k]
+    return _dot(zs, [(1.0 - abs(k - j)).relu() for j in range(len(zs))])
 
 
 def cross_entropy(
@@ -171,8 +184,9 @@ def cross_entropy(
     """-log softmax(z)[target] = logsumexp(z) - z[target], mean over a batch.
 
     One sample: ``logits`` is a list of C Values, ``target`` an int in [0, C).
-    A batch: ``logits`` is a list of such lists and ``target`` a list of ints.
-    logsumexp(z) = m + log(sum_j exp(z_j - m)) with m = max(z), so logits of 1000 work.
+    A batch: ``logits`` is a list of such lists and ``target`` a list of ints. A target
+    may also be a Value holding the index (inside ``autograd.compile`` ints arrive so).
+    ``autograd.logsumexp`` subtracts max(z) inside its forward, so logits of 1000 work.
     """
     batched = isinstance(logits, (list, tuple)) and bool(logits) and not _is_scalar(logits[0])
     rows = list(logits) if batched else [logits]
@@ -189,8 +203,7 @@ def cross_entropy(
     for i, (row, t) in enumerate(zip(rows, targets)):
         zs = _logits(row, "cross_entropy")
         k = _class_index(t, len(zs), f"target {i}" if batched else "target")
-        exps, m = _shifted_exps(zs)
-        losses.append(_sum(exps).log() + m - zs[k])
+        losses.append(_logsumexp(zs) - _picked(zs, k))
     if len(losses) == 1:
         return losses[0]
     return _sum(losses) * (1.0 / len(losses))

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import math
 import random
+from operator import mul
 from typing import Optional, Sequence, Union
 
 import autograd
 from autograd import Value
 
 from ._checks import check_choice, check_size
-from .layers import ACTIVATIONS
+from .layers import ACTIVATIONS, FLOAT_ACTIVATIONS, _as_floats
 from .module import Module
 
 __all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
@@ -45,6 +46,7 @@ __all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
 Vector = Sequence[Union[Value, float]]
 
 _matvec = autograd.matvec
+_recording = autograd.is_grad_enabled
 
 
 def _length(what: str, vector: object, expected: int) -> int:
@@ -90,6 +92,7 @@ class RNNCell(Module):
         check_choice("RNNCell: activation", activation, ACTIVATIONS)
         self.activation = activation
         self._act = ACTIVATIONS[activation]
+        self._float_act = FLOAT_ACTIVATIONS[activation]
         bound = 1.0 / math.sqrt(nhidden)
         uniform = (rng if rng is not None else random).uniform
 
@@ -128,6 +131,29 @@ class RNNCell(Module):
         act = self._act
         return pre if act is None else [act(v) for v in pre]
 
+    def read_floats(self) -> tuple[list[list[float]], list[float]]:
+        """A snapshot of the columns (one per hidden unit) and biases as floats."""
+        return [[w.data for w in column] for column in self._columns], [b.data for b in self.b]
+
+    def _steps_floats(self, xs: list[list], h: list[float]) -> list[list[float]]:
+        """Every step on plain floats: what the dot and activation nodes would hold.
+
+        Inference under ``no_grad``: the same arithmetic in the same order as each dot
+        node (``matvec``'s sum of products, then the bias) and the activation's
+        ``autograd.floatmath`` formula, so the numbers are identical to the recording
+        forward, with no Value made per unit and step.
+        """
+        columns, biases = self.read_floats()
+        act = self._float_act
+        hs = []
+        for x in xs:
+            xh = x + h
+            h = [sum(map(mul, column, xh)) + b for column, b in zip(columns, biases)]
+            if act is not None:
+                h = list(map(act, h))
+            hs.append(h)
+        return hs
+
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"
 
@@ -147,6 +173,9 @@ class RNN(Module):
     it keeps the gradient of the first chunk; pass ``h.detach()`` values to cut it too.
     The returned ``hs`` are the cell's outputs themselves, not the detached copies, so
     after ``backward()`` each holds dL/dh_t (see ``hidden_grad_norms``).
+
+    Under ``no_grad`` the steps run on plain floats (``forward_floats``), with numbers
+    identical to the recording forward's, and the states come back as leaf Values.
     """
 
     def __init__(
@@ -177,6 +206,30 @@ class RNN(Module):
         truncate: Optional[int] = None,
     ) -> tuple[list[list[Value]], list[Value]]:
         """Run the cell over ``xs``; returns ``(hs, h)`` (see the class docstring)."""
+        if truncate is not None and (type(truncate) is not int or truncate < 1):
+            raise ValueError(
+                f"RNN: truncate must be None or a positive int (steps per chunk), "
+                f"got {truncate!r}"
+            )
+        self._check(xs, h0)
+        if not _recording():
+            # Inference: plain floats from step to step, Values only at the end.
+            hs_values = [[Value(v) for v in h_t] for h_t in self._floats(xs, h0)]
+            return hs_values, hs_values[-1]
+        nhidden = self.cell.nhidden
+        h = [Value(0.0) for _ in range(nhidden)] if h0 is None else _as_values(h0)
+
+        step = self.cell._step
+        hs = []
+        for t, x in enumerate(xs):
+            if truncate is not None and t and t % truncate == 0:
+                h = [v.detach() for v in h]  # chunk boundary: same numbers, no history
+            h = step(_as_values(x), h)
+            hs.append(h)
+        return hs, h
+
+    def _check(self, xs: Sequence[Vector], h0: Optional[Vector]) -> None:
+        # Check every step before building anything, so a bad sequence makes no graph.
         nin, nhidden = self.cell.nin, self.cell.nhidden
         if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
             raise ValueError(
@@ -187,34 +240,32 @@ class RNN(Module):
             raise ValueError(
                 f"RNN: xs is empty; pass a list of at least one input vector of length {nin}"
             )
-        if truncate is not None and (type(truncate) is not int or truncate < 1):
-            raise ValueError(
-                f"RNN: truncate must be None or a positive int (steps per chunk), "
-                f"got {truncate!r}"
-            )
-        # Check every step before building anything, so a bad sequence makes no graph.
         for t, x in enumerate(xs):
             n = _length(f"RNN: xs[{t}] (step {t})", x, nin)
             if n != nin:
                 raise ValueError(
                     f"RNN: xs[{t}] (step {t}) has length {n}, expected nin={nin}"
                 )
-        if h0 is None:
-            h = [Value(0.0) for _ in range(nhidden)]
-        else:
+        if h0 is not None:
             n = _length("RNN: h0", h0, nhidden)
             if n != nhidden:
                 raise ValueError(f"RNN: h0 has length {n}, expected nhidden={nhidden}")
-            h = _as_values(h0)
 
-        step = self.cell._step
-        hs = []
-        for t, x in enumerate(xs):
-            if truncate is not None and t and t % truncate == 0:
-                h = [v.detach() for v in h]  # chunk boundary: same numbers, no history
-            h = step(_as_values(x), h)
-            hs.append(h)
-        return hs, h
+    def forward_floats(
+        self, xs: Sequence[Vector], h0: Optional[Vector] = None
+    ) -> list[list[float]]:
+        """The hidden states on plain floats: what ``rnn(xs, h0)`` would hold, no Values.
+
+        The numbers are identical to the recording forward's (the same arithmetic in
+        the same order); ``__call__`` under ``no_grad`` uses it, and so can a model that
+        reads the states on (``nn.examples.binary_addition.Adder``).
+        """
+        self._check(xs, h0)
+        return self._floats(xs, h0)
+
+    def _floats(self, xs: Sequence[Vector], h0: Optional[Vector]) -> list[list[float]]:
+        h = [0.0] * self.cell.nhidden if h0 is None else _as_floats("RNN: h0", h0)
+        return self.cell._steps_floats([_as_floats("RNN: xs", x) for x in xs], h)
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"

@@ -42,6 +42,38 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path, capsys):
     assert "MLP step" in printed and "chain" in printed and "no_grad" in printed
     data = json.loads(out.read_text())
     for key in ("mlp_chainrule_s", "mlp_floor_s", "chain_short_chainrule_s",
-                "memory_chainrule_bytes_per_step", "forward_no_grad_s"):
+                "memory_chainrule_bytes_per_step", "forward_no_grad_s", "mlp_compiled_s",
+                "mlp_compile_s", "rnn_chainrule_s", "rnn_compiled_s", "rnn_forward_no_grad_s",
+                "chain_longest_chainrule_s", "chain_long_heavy_heap_s"):
         assert data["results"][key] > 0
     assert set(run.TARGETS) <= set(data["ratios"])
+
+
+def test_the_compiled_steps_take_exactly_the_dynamic_steps():
+    X, y = w.moons(20, seed=4)
+    dynamic, compiled = w.chainrule_model(seed=6), w.chainrule_model(seed=6)
+    step = w.chainrule_compiled_mlp_step(compiled)
+    for k in range(3):
+        assert step(compiled, X, y, k) == w.chainrule_mlp_step(dynamic, X, y, k)
+    assert [p.data for p in compiled.parameters()] == [p.data for p in dynamic.parameters()]
+    batch, targets = w.rnn_batch(size=4)
+    dynamic, compiled = w.rnn_model(seed=1), w.rnn_model(seed=1)
+    step = w.chainrule_compiled_rnn_step(compiled)
+    for k in range(3):
+        assert step(compiled, batch, targets, k) == w.chainrule_rnn_step(dynamic, batch,
+                                                                         targets, k)
+    assert [p.data for p in compiled.parameters()] == [p.data for p in dynamic.parameters()]
+
+
+def test_the_micrograd_rnn_port_takes_the_chainrule_rnn_step_when_micrograd_is_installed():
+    pytest.importorskip("micrograd")
+    from benchmarks import micrograd_rnn
+
+    batch, targets = w.rnn_batch(size=3)
+    model = w.rnn_model(seed=2)
+    peer = micrograd_rnn.Adder(model)
+    theirs = micrograd_rnn.step(peer, batch, targets, 0)
+    ours = w.chainrule_rnn_step(model, batch, targets, 0)
+    assert theirs == pytest.approx(ours, rel=1e-9)
+    assert [p.data for p in peer.parameters()] == pytest.approx(
+        [p.data for p in model.parameters()], rel=1e-9, abs=1e-12)

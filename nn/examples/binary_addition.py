@@ -13,7 +13,8 @@ when every one of its ``bits + 1`` bits is (the last is the carry out).
 The data (``nn.data.binary_addition``) is 1000 training sums and 1000 held-out sums,
 none of whose (a, b) pairs appears in the training set. With the defaults, each of the
 seeds 0-29 reached 100% held-out accuracy after 300 steps (about 2.5 s on one core of
-the machine it was measured on); the default 600 steps (about 5 s) leave a margin.
+the machine it was measured on); the default 600 steps (about 5 s) leave a margin. Training
+runs compiled by default, about 2x faster (200 steps: 1.39 s dynamic, 0.66 s compiled).
 
 tqdm is imported only in ``main``; ``train`` needs nothing beyond chainrule, so a test or
 a notebook can run a short version.
@@ -27,7 +28,8 @@ import sys
 import time
 from typing import Callable, Optional, Sequence
 
-from autograd import Value, no_grad
+import autograd
+from autograd import Value, is_grad_enabled, no_grad
 
 from ..data import binary_addition
 from ..layers import Layer
@@ -61,8 +63,13 @@ class Adder(Module):
 
     def __call__(self, xs: Sequence[Sequence[float]]) -> list[Value]:
         """The logit of each sum bit, for the bit pairs ``xs`` (least significant first)."""
-        hs, _ = self.rnn(xs)
         readout = self.readout
+        if not is_grad_enabled():
+            # Inference: floats from the RNN through the readout, one Value per logit.
+            snapshot = readout.read_floats()
+            return [Value(readout.forward_floats(h, snapshot)[0])
+                    for h in self.rnn.forward_floats(xs)]
+        hs, _ = self.rnn(xs)
         return [readout(h)[0] for h in hs]
 
     @no_grad()
@@ -134,6 +141,7 @@ def train(
     lr: float = LEARNING_RATE,
     train_size: Optional[int] = None,
     callback: Optional[Callback] = None,
+    compiled: bool = True,
 ) -> tuple[Adder, list[dict]]:
     """Train an ``Adder`` for ``steps`` mini-batch steps; return it and its history.
 
@@ -143,6 +151,11 @@ def train(
     ``callback(step, loss, accuracy)``, if given, runs after every step. The same ``seed``
     gives the same data, initial weights and batches, so the same run. ``train_size``
     is as for ``dataset``, whose training set this is.
+
+    With ``compiled`` (the default) each step's forward and backward are replayed by
+    ``autograd.compile`` (the graph depends only on the batch's shape), and the batch
+    accuracy is read from a float forward under ``no_grad``: the same numbers, bit for
+    bit, as the dynamic loop (``compiled=False``), about 2x faster.
     """
     if train_size is None:
         train_size = _default_train_size(bits)
@@ -152,25 +165,39 @@ def train(
     params = model.parameters()
     optimizer = Adam(params, lr=lr)
     history = []
+
+    def batch_loss(inputs: list, targets: list) -> Value:
+        logits: list[Value] = []
+        for xs in inputs:
+            logits += model(xs)
+        return binary_cross_entropy_with_logits(logits, targets)
+
+    compiled_loss = autograd.compile(batch_loss) if compiled else None
     for step in range(1, steps + 1):
         batch = rng.sample(sums, min(batch_size, len(sums)))
-        logits: list[Value] = []
-        targets: list[int] = []
-        right = 0
-        for xs, ys in batch:
-            zs = model(xs)
-            right += _all_right(zs, ys)
-            logits += zs
-            targets += ys
-        loss = binary_cross_entropy_with_logits(logits, targets)
+        inputs = [xs for xs, _ in batch]
+        targets = [y for _, ys in batch for y in ys]
         optimizer.zero_grad()
-        loss.backward()
+        if compiled_loss is not None:
+            with no_grad():
+                right = sum(_all_right(model(xs), ys) for xs, ys in batch)
+            loss_value = compiled_loss(inputs, targets)
+        else:
+            right = 0
+            logits: list[Value] = []
+            for xs, ys in batch:
+                zs = model(xs)
+                right += _all_right(zs, ys)
+                logits += zs
+            loss = binary_cross_entropy_with_logits(logits, targets)
+            loss.backward()
+            loss_value = loss.data
         norm = clip_grad_norm(params, MAX_NORM)
         optimizer.step()
         acc = right / len(batch)
-        history.append({"step": step, "loss": loss.data, "accuracy": acc, "grad_norm": norm})
+        history.append({"step": step, "loss": loss_value, "accuracy": acc, "grad_norm": norm})
         if callback is not None:
-            callback(step, loss.data, acc)
+            callback(step, loss_value, acc)
     return model, history
 
 

@@ -284,3 +284,32 @@ def test_sum_and_dot_under_no_grad_are_leaves():
         d = autograd.dot([a], [b], bias=a)
     assert (s.data, d.data) == (3.5, 4.5)
     assert s.parents == () and d.parents == ()
+
+
+# -- logsumexp ----------------------------------------------------------------------------------
+
+
+def test_logsumexp_is_one_node_with_the_softmax_weights_as_gradient():
+    zs = values(1.0, 2.0, -0.5)
+    out = autograd.logsumexp(zs)
+    assert out.op == "logsumexp" and same_objects(out.parents, zs)
+    assert out.data == pytest.approx(math.log(sum(math.exp(z.data) for z in zs)), rel=1e-15)
+    out.backward()
+    total = sum(math.exp(z.data) for z in zs)
+    for z in zs:
+        assert z.grad == pytest.approx(math.exp(z.data) / total, rel=1e-14)
+    assert gradcheck(lambda a, b, c: autograd.logsumexp([a, b, c]), [1.0, 2.0, -0.5])
+
+
+def test_logsumexp_subtracts_the_max_inside_so_huge_logits_work():
+    assert autograd.logsumexp(values(1000.0, 1000.0)).data == 1000.0 + math.log(2.0)
+    assert autograd.logsumexp(values(-1000.0)).data == -1000.0
+    assert autograd.logsumexp([Value(-math.inf), Value(0.0)]).data == 0.0
+
+
+def test_logsumexp_takes_numbers_as_leaves_and_refuses_nothing():
+    assert autograd.logsumexp([0.0, Value(0.0)]).data == math.log(2.0)
+    with pytest.raises(ValueError, match="logsumexp: needs at least one value"):
+        autograd.logsumexp([])
+    with pytest.raises(TypeError, match="logsumexp: item 0"):
+        autograd.logsumexp(["a"])

@@ -147,3 +147,13 @@ def test_module_runs_from_the_command_line_with_a_progress_bar():
     assert result.returncode == 0, result.stderr
     assert "training" in result.stderr and "3/3" in result.stderr  # the tqdm bar
     assert "held-out accuracy" in result.stdout
+
+
+def test_the_compiled_training_loop_gives_the_dynamic_loops_numbers_bit_for_bit():
+    from nn.examples import binary_addition as ba
+
+    compiled_model, compiled_history = ba.train(steps=6, bits=4, seed=2, compiled=True)
+    dynamic_model, dynamic_history = ba.train(steps=6, bits=4, seed=2, compiled=False)
+    assert compiled_history == dynamic_history
+    assert [p.data for p in compiled_model.parameters()] == [
+        p.data for p in dynamic_model.parameters()]

@@ -86,3 +86,13 @@ def test_module_runs_from_the_command_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "training" in result.stderr  # the tqdm bar
     assert (tmp_path / "moons.png").exists() and (tmp_path / "model.json").exists()
+
+
+def test_the_compiled_demo_loop_gives_the_dynamic_loops_numbers_bit_for_bit():
+    from nn import demo
+
+    compiled_model, compiled_history = demo.train(steps=8, seed=1, compiled=True)
+    dynamic_model, dynamic_history = demo.train(steps=8, seed=1, compiled=False)
+    assert compiled_history == dynamic_history
+    assert [p.data for p in compiled_model.parameters()] == [
+        p.data for p in dynamic_model.parameters()]

@@ -146,3 +146,37 @@ def test_a_batch_checks_every_row():
     with no_grad():
         with pytest.raises(ValueError, match="expects 2 inputs, got 1"):
             model([[1.0, 2.0], [1.0]])
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+def test_rnn_under_no_grad_gives_exactly_the_recording_forwards_numbers(activation):
+    rnn = nn.RNN(3, 5, activation, rng=random.Random(7))
+    xs = [list(x) for x in EDGE_INPUTS] + [[1, -2, 3]]
+    for h0 in (None, [0.5, -0.25, 0.0, -0.0, 2.0], [Value(1.0)] * 5):
+        hs, h = rnn(xs, h0)
+        with no_grad():
+            hs_floats, h_floats = rnn(xs, h0)
+        assert len(hs_floats) == len(hs) and h_floats is hs_floats[-1]
+        for recorded, inferred in zip(hs, hs_floats):
+            assert bits(v.data for v in recorded) == bits(v.data for v in inferred)
+            assert all(v.parents == () for v in inferred)
+
+
+def test_rnn_under_no_grad_still_checks_its_input():
+    rnn = nn.RNN(2, 3)
+    with no_grad(), pytest.raises(ValueError, match="expected nin=2"):
+        rnn([[1.0, 2.0, 3.0]])
+    with no_grad(), pytest.raises(TypeError, match="RNN: xs takes Values or numbers"):
+        rnn([[1.0, "x"]])
+
+
+def test_the_adder_under_no_grad_gives_exactly_the_recording_logits():
+    from nn.examples.binary_addition import Adder
+
+    model = Adder(8, rng=random.Random(1))
+    xs = [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
+    recorded = model(xs)
+    with no_grad():
+        inferred = model(xs)
+    assert bits(v.data for v in recorded) == bits(v.data for v in inferred)
+    assert bits(model.rnn.forward_floats(xs)[-1]) == bits(v.data for v in model.rnn(xs)[1])

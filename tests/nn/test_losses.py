@@ -269,3 +269,39 @@ def test_every_loss_takes_its_targets_as_values_and_gives_what_numbers_give():
 def test_hinge_refuses_a_value_label_other_than_plus_minus_one():
     with pytest.raises(ValueError, match="labels must be -1 or \\+1"):
         losses.hinge([Value(0.5)], [Value(0.0)])
+
+
+def test_softmax_and_cross_entropy_read_no_data_so_their_graph_is_the_same_for_any_logits():
+    def ops(logits, k):
+        loss = losses.cross_entropy([Value(z) for z in logits], k)
+        return [v.op for v in autograd.topological_order(loss)]
+
+    assert ops([5.0, -1.0, 2.0], 0) == ops([-3.0, 9.0, 0.5], 0)
+    probs = losses.softmax([Value(z) for z in (1000.0, 0.0)])
+    assert [p.data for p in probs] == [1.0, 0.0]
+
+
+def test_compiled_cross_entropy_is_bit_identical_to_the_dynamic_engine():
+    import random
+
+    rng = random.Random(3)
+    weights = [Value(rng.uniform(-1, 1)) for _ in range(6)]
+
+    def loss_fn(xs, targets):
+        rows = [[autograd.dot(weights[2 * c : 2 * c + 2], x) for c in range(3)] for x in xs]
+        return losses.cross_entropy(rows, targets)
+
+    compiled = autograd.compile(loss_fn)
+    for _ in range(5):
+        xs = [[rng.uniform(-30, 30), rng.uniform(-30, 30)] for _ in range(4)]
+        targets = [rng.randrange(3) for _ in range(4)]
+        for w in weights:
+            w.grad = 0.0
+        value = compiled(xs, targets)
+        grads = [w.grad for w in weights]
+        for w in weights:
+            w.grad = 0.0
+        loss = loss_fn(xs, targets)
+        loss.backward()
+        assert value == loss.data
+        assert grads == [w.grad for w in weights]
