@@ -10,6 +10,7 @@
 
 from . import floatmath, functional, gc_policy, ops
 from .anomaly import AnomalyError, detect_anomaly
+from .checkpointing import CheckpointError, checkpoint
 from .compiler import CompileError, compile, side_effect  # noqa: F401 (not in __all__)
 from .draw import draw
 from .engine import topological_order
@@ -17,6 +18,7 @@ from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .html import draw_html
+from .memory import MemoryReport, memory_report
 from .nary import dot, logsumexp, matvec, sum
 from .saving import save_graph
 from .value import Value
@@ -44,4 +46,8 @@ __all__ = [
     "draw",
     "save_graph",
     "draw_html",
+    "checkpoint",
+    "CheckpointError",
+    "memory_report",
+    "MemoryReport",
 ]

@@ -27,8 +27,9 @@ LAYERS = [
     {"autograd.compiler"},  # compile(fn): trace, generate Python, replay
     # the graphviz classes (graphviz is imported only here and by draw); which module call
     # made each node, inferred for grouped drawings
-    {"autograd._graphviz", "autograd.draw_groups"},
-    {"autograd.draw"},  # pictures
+    # gradient checkpointing (compile traces run a segment inline)
+    {"autograd._graphviz", "autograd.draw_groups", "autograd.checkpointing"},
+    {"autograd.draw", "autograd.memory"},  # pictures; what a graph keeps alive
     {"autograd.html", "autograd.cli.expression"},  # the step-through page; the CLI's parser
     {"autograd.saving"},  # save_graph: pictures and pages
     {"autograd.cli.main"},

@@ -1,0 +1,528 @@
+"""Gradient checkpointing: keep a segment's inputs and outputs, recompute its interior.
+
+``checkpoint(fn, *args)`` runs ``fn(*args)`` once, notes what it read, and drops the
+graph it built. What it returns comes back as *output* nodes whose one parent is a
+hidden *segment* node; the segment's parents are the Values ``fn`` read from outside
+(see "What fn reads" below). When ``backward()`` reaches the segment it runs ``fn``
+again with recording on, sends the outputs' gradients through the recomputed graph
+and drops it: the graph alive for backward holds one node per segment and one per
+output instead of everything ``fn`` made. (Chen, Xu, Zhang & Guestrin 2016, "Training
+Deep Nets with Sublinear Memory Cost"; Griewank & Walther 2000, "Revolve"; PyTorch's
+``torch.utils.checkpoint.checkpoint``.)
+
+Two registered ops do it, with no change to the engine's sweep. The sweep runs every
+output's rule before the segment's (the segment is their parent): an output's rule
+notes its gradient in the segment's saved state, in the order the rules run; the
+segment's rule then recomputes and runs an inner sweep over the recomputed interior,
+with the segment's inputs as a boundary that the inner walk does not enter. Every rule
+there adds straight into the real ``.grad`` of the real inputs and parameters, as in a
+run without checkpointing.
+
+**What fn reads.** The Values among ``args`` (inside lists and tuples too) are its
+inputs. Any other Value it reads must be a leaf (a parameter, reached through a module
+or a closure): the first run is traced and the leaves its graph reaches become parents
+of the segment. An interior Value read any other way (a closure over an intermediate
+result) would be recomputed as if it were part of the segment; it raises
+``CheckpointError`` instead (at once when any walk has marked it, during backward at the
+latest): pass it in ``args``. Leaves that ``fn`` creates itself (constants) are new on
+every run; their gradients are not kept.
+
+**fn must be deterministic**: the recomputation must build the same graph with the same
+numbers. Each recomputed output is compared with the first run's, bit for bit, and a
+difference raises ``CheckpointError``. Nothing in ``nn`` draws random numbers in a
+forward pass today; a module that ever does (dropout) must restore its random state for
+the recomputation, as PyTorch does with the RNG.
+
+**Bit-identical gradients.** A Value's gradient is a sum of contributions, and floating
+point addition is not associative, so each Value must receive the same contributions
+in the same order as without checkpointing. Three things keep that order:
+
+* the inner walk starts from the outputs in the order the outer walk reached them
+  (the output rules run in the reverse of that order and note it), so the interior is
+  listed exactly as the plain walk lists it;
+* the segment's parents are ordered so that the outer walk enters the segment's inputs
+  in the order the plain walk would, coming from the interior;
+* after the inner sweep each output's ``.grad`` is set to what its recomputed node
+  holds, the whole of d(root)/d(output), as the plain run leaves it.
+
+This gives the plain run's gradients bit for bit whenever the plain sweep runs the
+segment's interior as one unbroken stretch of rules: chains of segments (an MLP cut
+every k layers, an RNN cut every k steps, with a loss on the last step or on every
+step, with or without truncation), nested segments, and inputs reused by several
+segments that each run whole, all tested. If the plain sweep would interleave the
+segment's rules with rules outside it that add into the same Value (the segment's
+outputs consumed in separate branches, between which other code reads the segment's
+inputs), the checkpointed sweep adds the same terms in another order: the gradients
+then agree to rounding, not bit for bit.
+
+``grad(..., create_graph=True)`` through a segment is supported and correct (the
+segment's Value rule recomputes ``fn`` and differentiates the recomputed graph with
+Value operations); its sums are grouped differently from a plain run, so it agrees
+with it to rounding. ``compile(fn)`` of code that checkpoints runs ``fn`` inline while
+tracing: a compiled replay keeps floats, not a graph, so there is nothing to save, and
+the program is the plain computation's.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
+
+from . import compiler, engine
+from .anomaly import AnomalyError
+from .grad_mode import enable_grad, is_grad_enabled
+from .ops import Op, register
+from .value import Value, _node
+
+__all__ = ["checkpoint", "CheckpointError", "LazyOutputs", "SEGMENT", "OUTPUT", "segment_of"]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpointed segment could not be recomputed as it was first run."""
+
+
+class _Segment:
+    """What a segment node saves: how to run ``fn`` again and what it gave the first time.
+
+    ``arrivals`` collects ``(output node, gradient)`` from the output rules of the sweep
+    whose walk marked the segment node with ``stamp``; the segment's rule consumes it.
+    """
+
+    __slots__ = ("fn", "args", "label", "data", "fresh", "arrivals", "stamp", "interior",
+                 "inputs")
+
+    def __init__(self, fn: Callable, args: tuple, label: str, data: array,
+                 fresh: tuple, interior: int, inputs: int) -> None:
+        self.fn = fn
+        self.args = args
+        self.label = label
+        self.data = data  # every output's value, as doubles (8 bytes each)
+        self.fresh = fresh  # per output: the index of its output node, or -1 (see _outputs)
+        self.arrivals: list = []
+        self.stamp = engine.UNSEEN
+        self.interior = interior  # nodes the first run made, which backward makes again
+        self.inputs = inputs  # how many of the segment's parents are interior Values
+
+    def describe(self) -> str:
+        return f"checkpoint segment {self.label!r}"
+
+
+# -- the two ops ----------------------------------------------------------------------------
+
+
+def _output_float_rule(node: "Value") -> None:
+    """An output's rule: note its gradient for the segment (the segment's rule runs next)."""
+    segment = node._parents
+    state = segment._saved
+    # The walk marks the segment LISTED with its own stamp: a new stamp means a new
+    # sweep, so whatever an interrupted sweep left behind is dropped here.
+    if state.stamp != segment._walk:
+        state.stamp = segment._walk
+        state.arrivals = []
+    state.arrivals.append((node, node.grad))
+
+
+def _output_value_rule(node: "Value", g: "Value") -> tuple:
+    # For grad(create_graph=True): note the output's gradient Value for the segment's
+    # Value rule (the reverse topological order reaches every output before it).
+    segment = node._parents
+    state = segment._saved
+    if state.stamp != -1:
+        state.stamp = -1
+        state.arrivals = []
+    state.arrivals.append((node, g))
+    return (g * 0.0,)
+
+
+OUTPUT = register(Op(
+    "checkpoint output", _output_float_rule, _output_value_rule,
+    saved="the output's index among fn's outputs",
+))
+
+
+def _segment_float_rule(node: "Value") -> None:
+    """The segment's rule: recompute fn, sweep its graph with the outputs' gradients, drop it."""
+    state = node._saved
+    arrivals = state.arrivals if state.stamp == node._walk else []
+    state.arrivals = []
+    if not arrivals:
+        return
+    recomputed, order = _recompute(node, state, [output for output, _ in arrivals])
+    for output, g in arrivals:
+        recomputed[output._saved].grad += g
+    try:
+        engine._sweep(order)
+    except AnomalyError as error:
+        raise AnomalyError(f"{error} (inside {state.describe()}, recomputed during "
+                           "backward)") from error
+    except Exception as error:
+        raise CheckpointError(
+            f"{state.describe()}: the backward sweep of its recomputed graph raised "
+            f"{type(error).__name__}: {error}") from error
+    # Each output now gets the whole of d(root)/d(output), as a plain run leaves it.
+    for output, _ in arrivals:
+        output.grad = recomputed[output._saved].grad
+
+
+def _segment_value_rule(node: "Value", g: "Value") -> tuple:
+    """For grad(create_graph=True): the shares of the segment's parents, as Values."""
+    state = node._saved
+    arrivals = state.arrivals if state.stamp == -1 else []
+    state.arrivals = []
+    state.stamp = engine.UNSEEN
+    parents = node.parents
+    if not arrivals:
+        return tuple(g * 0.0 for _ in parents)
+    with engine._state.lock:
+        recomputed, order = _recompute(node, state, [output for output, _ in arrivals])
+    grads: dict = {}
+    for output, share in arrivals:
+        r = recomputed[output._saved]
+        grads[r] = share if r not in grads else grads[r] + share
+    with enable_grad():
+        for inner in reversed(order):
+            share_in = grads.get(inner)
+            if share_in is None:
+                continue
+            for parent, share in zip(inner.parents, inner._op.value_rule(inner, share_in)):
+                grads[parent] = share if parent not in grads else grads[parent] + share
+        return tuple(grads[p] if p in grads else g * 0.0 for p in parents)
+
+
+SEGMENT = register(Op(
+    "checkpoint", _segment_float_rule, _segment_value_rule,
+    saved="fn, its arguments, its outputs' values and the outputs' gradients while a "
+          "sweep runs",
+))
+
+
+# -- the first run ----------------------------------------------------------------------------
+
+
+def checkpoint(fn: Callable[..., Any], *args: Any, label: str = "", lazy: bool = False) -> Any:
+    """Run ``fn(*args)`` without keeping its graph; recompute it during backward.
+
+    Returns what ``fn`` returns, a Value or a (nested) list or tuple of Values, as
+    output nodes of one segment: the same numbers, and gradients bit-identical to a run
+    without checkpointing (see the module docstring for what is guaranteed). Under
+    ``no_grad`` it just returns ``fn(*args)``.
+
+    Args:
+        fn: a deterministic function of ``args``. Values it reads other than through
+            ``args`` must be leaves (parameters); ``args`` are kept and passed again
+            during backward, so do not change them.
+        *args: passed to ``fn``; the Values among them (inside lists and tuples too)
+            are the segment's inputs.
+        label: names the segment in errors and in ``memory_report`` (default
+            ``checkpoint(<fn's name>)``).
+        lazy: return a ``LazyOutputs`` sequence instead, whose item i (fn's i-th
+            output, when fn returns a list or tuple) is made on first access: outputs
+            never asked for cost nothing (how ``nn.RNN`` keeps only each segment's last
+            state).
+
+    Returns:
+        fn's result with every Value that fn made replaced by an output node; Values
+        fn returns unchanged (its inputs, leaves) come back as themselves.
+
+    Raises:
+        TypeError: ``fn`` is not callable or returns something other than Values in
+            lists and tuples.
+        CheckpointError: ``fn`` reads an interior Value that is not among ``args``;
+            during backward, ``fn`` fails or gives different numbers when recomputed
+            (the message names the segment).
+    """
+    if not callable(fn):
+        raise TypeError(f"checkpoint: fn must be callable, got {type(fn).__name__}")
+    if not isinstance(label, str):
+        raise TypeError(f"checkpoint: label must be a str, got {type(label).__name__}")
+    if not is_grad_enabled() or getattr(compiler._tracing, "fn", None) is not None:
+        # No graph to save (no_grad), or a compile trace: the replay keeps floats only.
+        result = fn(*args)
+        return LazyOutputs.of(result) if lazy else result
+    label = label or f"checkpoint({getattr(fn, '__qualname__', type(fn).__name__)})"
+    args = _copy_structure(args)
+    inputs = _values_in(args)
+    before = engine._state.last_stamp
+    result = fn(*args)
+    outputs = _flatten(result, "checkpoint: fn")
+    with engine._state.lock:
+        parents, fresh, interior = _first_walk(outputs, inputs, before, label)
+    if not parents or not interior:  # nothing to recompute toward: keep the result
+        return LazyOutputs.of(result) if lazy else result
+    state = _Segment(fn, args, label, array("d", [v.data for v in outputs]), fresh,
+                     interior, sum(1 for p in parents if p._parents))
+    segment = _node(0.0, parents[0] if len(parents) == 1 else parents, SEGMENT, state)
+    segment.label = label
+    lazy_outputs = LazyOutputs(segment, outputs, result, {})
+    del outputs, result  # the first run's graph goes here
+    return lazy_outputs if lazy else lazy_outputs.everything()
+
+
+def _copy_structure(args: Any) -> Any:
+    """``args`` with every list and tuple copied (so later changes to them do not matter)."""
+    kind = type(args)
+    if kind is list or kind is tuple:
+        return kind(_copy_structure(a) for a in args)
+    return args
+
+
+def _values_in(args: Any) -> list:
+    """The distinct Values in ``args`` (nested lists and tuples), in order."""
+    found: dict = {}
+    stack = [args]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list or kind is tuple:
+            stack.extend(reversed(item))
+        elif isinstance(item, Value):
+            found.setdefault(id(item), item)
+    return list(found.values())
+
+
+def _flatten(result: Any, where: str) -> list:
+    """Every Value of ``result`` (a Value or nested lists and tuples), in order."""
+    flat: list = []
+    stack = [result]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list or kind is tuple:
+            stack.extend(reversed(item))
+        elif isinstance(item, Value):
+            flat.append(item)
+        else:
+            raise TypeError(
+                f"{where} must return a Value or lists and tuples of Values, got "
+                f"{kind.__name__}: {item!r:.80}")
+    return flat
+
+
+def _rebuild(result: Any, replace: Callable[[int], Any], start: int = 0) -> tuple:
+    """``result`` with its Values replaced by ``replace(index)``; and the next index."""
+    kind = type(result)
+    if kind is list or kind is tuple:
+        items = []
+        for item in result:
+            built, start = _rebuild(item, replace, start)
+            items.append(built)
+        return kind(items), start
+    return replace(start), start + 1
+
+
+def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
+    """(the segment's parents, each output's node index or -1, how many nodes fn made).
+
+    A depth-first walk of the first run's graph from its outputs, last output first as
+    a consumer reading them in order would reach them, that does not enter the inputs:
+    it lists the leaves it meets and the interior inputs in the order the plain walk
+    would enter them. The parents are the leaves, then those inputs last first, so the
+    outer walk (which enters parents last first) enters them in the plain order.
+    Call with ``engine._state.lock`` held.
+    """
+    stamp = engine._state.new_stamp()
+    opened, listed = stamp, stamp + 1
+    is_input = {id(v) for v in inputs}
+    leaves: list = []
+    entered: list = []
+    fresh: list = []
+    index_of: dict = {}
+    roots = []
+    for v in outputs:
+        if v._parents and id(v) not in is_input:
+            fresh.append(index_of.setdefault(id(v), len(index_of)))
+            roots.append(v)
+        else:
+            fresh.append(-1)  # fn returned an input or a leaf: it comes back as itself
+    interior = 0
+    stack = roots
+    while stack:
+        node = stack[-1]
+        mark = node._walk
+        if mark < opened:
+            if id(node) in is_input:
+                stack.pop()
+                node._walk = listed
+                entered.append(node)
+                continue
+            if 0 < mark <= before + 1:
+                raise CheckpointError(_foreign(label, node))
+            node._walk = opened
+            for parent in node.parents:
+                if parent._walk >= opened:
+                    continue
+                if parent._parents:
+                    stack.append(parent)
+                else:
+                    parent._walk = listed
+                    leaves.append(parent)
+        else:
+            stack.pop()
+            if mark == opened:
+                node._walk = listed
+                interior += 1
+    entered.reverse()
+    return tuple(leaves + entered), tuple(fresh), interior
+
+
+def _foreign(label: str, node: "Value") -> str:
+    return (f"checkpoint segment {label!r}: fn reads {node!r}, an interior Value that "
+            "is not among its args; pass it to checkpoint as an argument (only leaves, "
+            "such as parameters, may be read another way)")
+
+
+class LazyOutputs(Sequence):
+    """A segment's outputs, each made the first time it is read (``checkpoint(lazy=True)``).
+
+    Item i is fn's i-th output (fn's result itself when it is not a list or tuple):
+    its Values replaced by output nodes, made once and then kept here. Outputs that are
+    never read are never made, and the graph keeps nothing for them.
+    """
+
+    def __init__(self, segment: Optional["Value"], outputs: list, result: Any,
+                 made: dict) -> None:
+        self._segment = segment
+        self._made = made  # output node index -> its node
+        items = result if type(result) in (list, tuple) else [result]
+        self._single = type(result) not in (list, tuple)
+        self._kind = type(result) if not self._single else list
+        # For each item: its structure, its first flat output index, and the Values fn
+        # returned unchanged (inputs, leaves; None for the Values fn made, which are not
+        # kept: they would hold the first run's graph).
+        fresh = segment._saved.fresh if segment is not None else ()
+        self._items: list = []
+        start = 0
+        for item in items:
+            count = len(_flatten(item, "checkpoint: fn"))
+            if segment is None:
+                self._items.append((item, start, None))
+            else:
+                kept = [None if fresh[k] >= 0 else outputs[k]
+                        for k in range(start, start + count)]
+                self._items.append((_shape(item), start, kept))
+            start += count
+        self._cache: dict = {}
+
+    @classmethod
+    def of(cls, result: Any) -> "LazyOutputs":
+        """Plain results (no segment) behind the same interface."""
+        return cls(None, _flatten(result, "checkpoint: fn"), result, {})
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"LazyOutputs: index {i} out of range for {len(self)} outputs")
+        if i not in self._cache:
+            self._cache[i] = self._make(i)
+        return self._cache[i]
+
+    def _make(self, i: int) -> Any:
+        shape, start, values = self._items[i]
+        if self._segment is None:
+            return shape
+        self._items[i] = (shape, start, None)  # the first run's Values are not kept
+        state = self._segment._saved
+
+        def output(k: int) -> Any:
+            flat = start + k
+            index = state.fresh[flat]
+            if index < 0:
+                return values[k]  # an input or a leaf, as fn returned it
+            node = self._made.get(index)
+            if node is None:
+                node = self._made[index] = _node(state.data[flat], self._segment, OUTPUT,
+                                                 flat)
+            return node
+
+        return _rebuild(shape, output)[0]
+
+    def everything(self) -> Any:
+        """The whole result, as ``checkpoint(fn, *args)`` returns it."""
+        items = [self[i] for i in range(len(self))]
+        return items[0] if self._single else self._kind(items)
+
+
+def _shape(result: Any) -> Any:
+    """``result``'s structure with its Values replaced by None (keeps no node alive)."""
+    kind = type(result)
+    if kind is list or kind is tuple:
+        return kind(_shape(item) for item in result)
+    return None
+
+
+# -- the recomputation -------------------------------------------------------------------------
+
+
+def _recompute(segment: "Value", state: _Segment, roots_from: list) -> tuple:
+    """Run fn again; return (its outputs, the inner sweep's order of its interior).
+
+    ``roots_from`` are the output nodes in the order their rules ran: the reverse of
+    the order the outer walk reached them, so pushing their recomputed nodes in this
+    order makes the inner walk reach them as the plain walk did. Call with
+    ``engine._state.lock`` held.
+    """
+    start = engine._state.last_stamp
+    try:
+        with enable_grad():
+            result = state.fn(*state.args)
+        recomputed = _flatten(result, "checkpoint: fn")
+    except Exception as error:
+        raise CheckpointError(
+            f"{state.describe()}: recomputing fn during backward raised "
+            f"{type(error).__name__}: {error}") from error
+    del result
+    data = state.data
+    if len(recomputed) != len(data):
+        raise CheckpointError(
+            f"{state.describe()}: fn returned {len(recomputed)} Values when recomputed, "
+            f"{len(data)} the first time; fn must be deterministic")
+    for k, (r, first) in enumerate(zip(recomputed, data)):
+        again = r.data
+        if not (again == first and math.copysign(1.0, again) == math.copysign(1.0, first)
+                or again != again and first != first):
+            raise CheckpointError(
+                f"{state.describe()}: output {k} is {again!r} when recomputed, {first!r} "
+                "the first time; fn must be deterministic (restore any random state)")
+    stamp = engine._state.new_stamp()
+    opened, listed = stamp, stamp + 1
+    for parent in segment.parents:
+        if parent._parents:
+            parent._walk = listed  # the boundary: the inner walk does not enter it
+    order: list = []
+    stack = [recomputed[output._saved] for output in roots_from]
+    while stack:
+        node = stack[-1]
+        mark = node._walk
+        if mark < opened:
+            if 0 < mark <= start + 1:  # marked before fn ran again: not made by it
+                raise CheckpointError(_foreign(state.label, node))
+            if not node._parents:
+                stack.pop()
+                continue
+            node._walk = opened
+            for parent in node.parents:
+                if parent._parents and parent._walk < opened:
+                    stack.append(parent)
+        else:
+            stack.pop()
+            if mark == opened:
+                node._walk = listed
+                order.append(node)
+    return recomputed, order
+
+
+# -- for memory_report and drawing -----------------------------------------------------------
+
+
+def segment_of(node: "Value") -> Optional[_Segment]:
+    """The saved state of a segment node (``SEGMENT``), or None for any other node."""
+    return node._saved if node._op is SEGMENT else None
+
