@@ -284,13 +284,19 @@ def _values_in(args: Any) -> list:
 
 def _flatten(result: Any, where: str) -> list:
     """Every Value of ``result`` (a Value or nested lists and tuples), in order."""
+    kind = type(result)
+    if kind is Value:
+        return [result]
     flat: list = []
     stack = [result]
     while stack:
         item = stack.pop()
         kind = type(item)
         if kind is list or kind is tuple:
-            stack.extend(reversed(item))
+            if all(type(v) is Value for v in item):  # the common case: one flat list
+                flat.extend(item)
+            else:
+                stack.extend(reversed(item))
         elif isinstance(item, Value):
             flat.append(item)
         else:
@@ -298,18 +304,6 @@ def _flatten(result: Any, where: str) -> list:
                 f"{where} must return a Value or lists and tuples of Values, got "
                 f"{kind.__name__}: {item!r:.80}")
     return flat
-
-
-def _rebuild(result: Any, replace: Callable[[int], Any], start: int = 0) -> tuple:
-    """``result`` with its Values replaced by ``replace(index)``; and the next index."""
-    kind = type(result)
-    if kind is list or kind is tuple:
-        items = []
-        for item in result:
-            built, start = _rebuild(item, replace, start)
-            items.append(built)
-        return kind(items), start
-    return replace(start), start + 1
 
 
 def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
@@ -322,49 +316,59 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
     outer walk (which enters parents last first) enters them in the plain order.
     Call with ``engine._state.lock`` held.
     """
+    # Two stamps: the inputs are marked with the first, so telling an input from an
+    # unseen node is one comparison of marks; the walk itself uses the second.
+    boundary = engine._state.new_stamp()
     stamp = engine._state.new_stamp()
     opened, listed = stamp, stamp + 1
-    is_input = {id(v) for v in inputs}
+    for v in inputs:
+        if v._parents:
+            v._walk = boundary
     leaves: list = []
     entered: list = []
     fresh: list = []
     index_of: dict = {}
     roots = []
     for v in outputs:
-        if v._parents and id(v) not in is_input:
+        if v._parents and v._walk != boundary:
             fresh.append(index_of.setdefault(id(v), len(index_of)))
             roots.append(v)
         else:
             fresh.append(-1)  # fn returned an input or a leaf: it comes back as itself
     interior = 0
     stack = roots
-    while stack:
+    push, pop, leaf = stack.append, stack.pop, leaves.append
+    while True:  # as engine._interior_postorder (see there for why ``while True``)
+        if not stack:
+            break
         node = stack[-1]
         mark = node._walk
         if mark < opened:
-            if id(node) in is_input:
-                stack.pop()
+            if mark == boundary:
+                pop()
                 node._walk = listed
                 entered.append(node)
                 continue
-            if 0 < mark <= before + 1:
+            if mark and mark <= before + 1:
                 raise CheckpointError(_foreign(label, node))
             node._walk = opened
-            for parent in node.parents:
-                if parent._walk >= opened:
-                    continue
-                if parent._parents:
-                    stack.append(parent)
-                else:
-                    parent._walk = listed
-                    leaves.append(parent)
+            parents = node._parents
+            if type(parents) is not tuple:
+                parents = (parents,)
+            for parent in parents:
+                if parent._walk < opened:
+                    if parent._parents:
+                        push(parent)
+                    else:
+                        parent._walk = listed
+                        leaf(parent)
         else:
-            stack.pop()
+            pop()
             if mark == opened:
                 node._walk = listed
                 interior += 1
     entered.reverse()
-    return tuple(leaves + entered), tuple(fresh), interior
+    return tuple(leaves + entered), array("l", fresh), interior
 
 
 def _foreign(label: str, node: "Value") -> str:
@@ -395,13 +399,13 @@ class LazyOutputs(Sequence):
         self._items: list = []
         start = 0
         for item in items:
-            count = len(_flatten(item, "checkpoint: fn"))
+            count = 1 if isinstance(item, Value) else len(_flatten(item, "checkpoint: fn"))
             if segment is None:
                 self._items.append((item, start, None))
             else:
-                kept = [None if fresh[k] >= 0 else outputs[k]
-                        for k in range(start, start + count)]
-                self._items.append((_shape(item), start, kept))
+                kept = {k - start: outputs[k] for k in range(start, start + count)
+                        if fresh[k] < 0}
+                self._items.append((_shape(item), start, kept or None))
             start += count
         self._cache: dict = {}
 
@@ -431,18 +435,17 @@ class LazyOutputs(Sequence):
         self._items[i] = (shape, start, None)  # the first run's Values are not kept
         state = self._segment._saved
 
-        def output(k: int) -> Any:
-            flat = start + k
+        def output(flat: int) -> Any:
             index = state.fresh[flat]
             if index < 0:
-                return values[k]  # an input or a leaf, as fn returned it
+                return values[flat - start]  # an input or a leaf, as fn returned it
             node = self._made.get(index)
             if node is None:
                 node = self._made[index] = _node(state.data[flat], self._segment, OUTPUT,
                                                  flat)
             return node
 
-        return _rebuild(shape, output)[0]
+        return _rebuild(shape, output, start)[0]
 
     def everything(self) -> Any:
         """The whole result, as ``checkpoint(fn, *args)`` returns it."""
@@ -450,12 +453,38 @@ class LazyOutputs(Sequence):
         return items[0] if self._single else self._kind(items)
 
 
+class _Flat:
+    """The shape of a list or tuple of ``n`` Values, kept as two fields, not n Nones."""
+
+    __slots__ = ("kind", "n")
+
+    def __init__(self, kind: type, n: int) -> None:
+        self.kind = kind
+        self.n = n
+
+
 def _shape(result: Any) -> Any:
-    """``result``'s structure with its Values replaced by None (keeps no node alive)."""
+    """``result``'s structure without its Values (so it keeps no node alive)."""
     kind = type(result)
     if kind is list or kind is tuple:
+        if all(isinstance(item, Value) for item in result):
+            return _Flat(kind, len(result))
         return kind(_shape(item) for item in result)
     return None
+
+
+def _rebuild(shape: Any, replace: Callable[[int], Any], start: int = 0) -> tuple:
+    """The structure ``shape`` with its k-th Value given by ``replace(k)``; the next k."""
+    if type(shape) is _Flat:
+        return shape.kind(replace(k) for k in range(start, start + shape.n)), start + shape.n
+    kind = type(shape)
+    if kind is list or kind is tuple:
+        items = []
+        for item in shape:
+            built, start = _rebuild(item, replace, start)
+            items.append(built)
+        return kind(items), start
+    return replace(start), start + 1
 
 
 # -- the recomputation -------------------------------------------------------------------------
@@ -498,24 +527,33 @@ def _recompute(segment: "Value", state: _Segment, roots_from: list) -> tuple:
             parent._walk = listed  # the boundary: the inner walk does not enter it
     order: list = []
     stack = [recomputed[output._saved] for output in roots_from]
-    while stack:
+    emit, push, pop = order.append, stack.append, stack.pop
+    limit = start + 1  # a mark from a walk before fn ran again: a node it did not make
+    while True:  # as engine._interior_postorder (see there for why ``while True``)
+        if not stack:
+            break
         node = stack[-1]
         mark = node._walk
         if mark < opened:
-            if 0 < mark <= start + 1:  # marked before fn ran again: not made by it
+            if mark and mark <= limit:
                 raise CheckpointError(_foreign(state.label, node))
-            if not node._parents:
-                stack.pop()
+            parents = node._parents
+            if not parents:
+                pop()
                 continue
             node._walk = opened
-            for parent in node.parents:
-                if parent._parents and parent._walk < opened:
-                    stack.append(parent)
+            if type(parents) is not tuple:
+                if parents._parents and parents._walk < opened:
+                    push(parents)
+                continue
+            for parent in parents:
+                if parent._walk < opened and parent._parents:
+                    push(parent)
         else:
-            stack.pop()
+            pop()
             if mark == opened:
                 node._walk = listed
-                order.append(node)
+                emit(node)
     return recomputed, order
 
 

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
+from collections.abc import Sequence as SequenceABC
 from operator import mul
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import autograd
 from autograd import Value
@@ -41,11 +43,12 @@ from ._checks import check_choice, check_size
 from .layers import ACTIVATIONS, FLOAT_ACTIVATIONS, _as_floats
 from .module import Module
 
-__all__ = ["RNNCell", "RNN", "hidden_grad_norms"]
+__all__ = ["RNNCell", "RNN", "CheckpointedStates", "hidden_grad_norms"]
 
 Vector = Sequence[Union[Value, float]]
 
 _matvec = autograd.matvec
+_checkpoint = autograd.checkpoint
 _recording = autograd.is_grad_enabled
 
 
@@ -204,12 +207,18 @@ class RNN(Module):
         xs: Sequence[Vector],
         h0: Optional[Vector] = None,
         truncate: Optional[int] = None,
-    ) -> tuple[list[list[Value]], list[Value]]:
+        checkpoint: Optional[int] = None,
+    ) -> tuple[Sequence[list[Value]], list[Value]]:
         """Run the cell over ``xs``; returns ``(hs, h)`` (see the class docstring)."""
         if truncate is not None and (type(truncate) is not int or truncate < 1):
             raise ValueError(
                 f"RNN: truncate must be None or a positive int (steps per chunk), "
                 f"got {truncate!r}"
+            )
+        if checkpoint is not None and (type(checkpoint) is not int or checkpoint < 1):
+            raise ValueError(
+                f"RNN: checkpoint must be None or a positive int (steps per segment), "
+                f"got {checkpoint!r}"
             )
         self._check(xs, h0)
         if not _recording():
@@ -218,6 +227,8 @@ class RNN(Module):
             return hs_values, hs_values[-1]
         nhidden = self.cell.nhidden
         h = [Value(0.0) for _ in range(nhidden)] if h0 is None else _as_values(h0)
+        if checkpoint is not None:
+            return self._checkpointed(xs, h, truncate, checkpoint)
 
         step = self.cell._step
         hs = []
@@ -227,6 +238,40 @@ class RNN(Module):
             h = step(_as_values(x), h)
             hs.append(h)
         return hs, h
+
+    def _checkpointed(
+        self, xs: Sequence[Vector], h: list[Value], truncate: Optional[int], every: int
+    ) -> tuple["CheckpointedStates", list[Value]]:
+        # Segments of ``every`` steps, each one autograd.checkpoint: the graph keeps a
+        # segment node and the last state of each segment, and backward recomputes one
+        # segment at a time. The steps inside run exactly as in the loop above.
+        step = self.cell._step
+
+        def run(h: list[Value], xs_segment: list[list[Value]], first: int) -> list:
+            states = []
+            for t, x in enumerate(xs_segment, first):
+                if truncate is not None and t and t % truncate == 0:
+                    h = [v.detach() for v in h]
+                h = step(x, h)
+                states.append(h)
+            return states
+
+        values = [_as_values(x) for x in xs]
+        # A segment also ends where truncation cuts the graph: a segment holding parts of
+        # two truncation chunks would be swept in one go, while the plain sweep reaches
+        # the two chunks at different times, and shared parameters would then receive
+        # their terms in another order (equal to rounding, not bit for bit).
+        starts = set(range(0, len(values), every))
+        if truncate is not None:
+            starts.update(range(truncate, len(values), truncate))
+        bounds = sorted(starts) + [len(values)]
+        segments = []
+        for first, end in zip(bounds, bounds[1:]):
+            label = f"RNN steps {first}-{end - 1}"
+            segment = _checkpoint(run, h, values[first:end], first, label=label, lazy=True)
+            segments.append((first, segment))
+            h = segment[-1]
+        return CheckpointedStates(segments, len(values)), h
 
     def _check(self, xs: Sequence[Vector], h0: Optional[Vector]) -> None:
         # Check every step before building anything, so a bad sequence makes no graph.
@@ -269,6 +314,41 @@ class RNN(Module):
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nhidden={self.nhidden}, activation={self.activation!r}"
+
+
+class CheckpointedStates(SequenceABC):
+    """The hidden states of a checkpointed ``RNN`` call: ``hs[t]`` is h_t, as a list.
+
+    A read-only sequence over the segments' outputs: h_t is made the first time it is
+    read (then kept), so states nobody reads cost no memory, and the graph keeps only
+    each segment's last state. Read every state (a loss on every step) and every one
+    stays alive, as without checkpointing. A state read after ``backward()`` has no
+    gradient: read the ones you want before it (their ``.grad`` then holds dL/dh_t, as
+    without checkpointing).
+    """
+
+    def __init__(self, segments: list, length: int) -> None:
+        self._segments = segments  # (first step, the segment's LazyOutputs), in order
+        self._firsts = [first for first, _ in segments]
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, t: object) -> Any:
+        if isinstance(t, slice):
+            return [self[i] for i in range(*t.indices(self._length))]
+        if type(t) is not int:
+            raise TypeError(f"RNN states: index must be an int or a slice, got {t!r}")
+        if t < 0:
+            t += self._length
+        if not 0 <= t < self._length:
+            raise IndexError(f"RNN states: step {t} out of range for {self._length} steps")
+        first, segment = self._segments[bisect_right(self._firsts, t) - 1]
+        return segment[t - first]
+
+    def __repr__(self) -> str:
+        return f"CheckpointedStates({self._length} steps in {len(self._segments)} segments)"
 
 
 def hidden_grad_norms(hs: Sequence[Sequence[Value]]) -> list[float]:
