@@ -10,12 +10,12 @@
 
 Modules: ``Module``, ``Neuron``, ``Layer``, ``MLP``, ``BatchNorm1d``.
 Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``.
-Helpers: ``clip_grad_norm``, ``save``, ``load``.
+Helpers: ``clip_grad_norm``, ``save``, ``load``, ``checkpoint_sequential``.
 """
 
 from . import data, init, losses, optim
 from .io import load, save
-from .layers import MLP, BatchNorm1d, Layer, Neuron
+from .layers import MLP, BatchNorm1d, Layer, Neuron, checkpoint_sequential
 from .module import Module
 from .optim import clip_grad_norm
 from .rnn import RNN, RNNCell
@@ -35,4 +35,5 @@ __all__ = [
     "clip_grad_norm",
     "save",
     "load",
+    "checkpoint_sequential",
 ]

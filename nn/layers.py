@@ -363,3 +363,31 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+def checkpoint_sequential(modules: Sequence[Any], x: Any, every: int = 1) -> Any:
+    """``x`` through each of ``modules`` in turn, checkpointing every ``every`` of them.
+
+    The modules are cut into runs of ``every`` (the last may be shorter); each run is
+    one ``autograd.checkpoint`` segment, so backward keeps only what enters and leaves
+    each run and recomputes the rest: for an MLP, ``checkpoint_sequential(model.layers,
+    x, every=2)`` gives the same output and bit-identical gradients as ``model(x)``
+    (except that a one-output MLP returns a Value, and this returns the last layer's
+    list). Under ``no_grad`` it just runs the modules.
+    """
+    if type(every) is not int or every < 1:
+        raise ValueError(f"checkpoint_sequential: every must be a positive int, got {every!r}")
+    modules = list(modules)
+    if not modules:
+        raise ValueError("checkpoint_sequential: modules is empty")
+    for first in range(0, len(modules), every):
+        run = modules[first : first + every]
+
+        def forward(x: Any, run: list = run) -> Any:
+            for module in run:
+                x = module(x)
+            return x
+
+        last = first + len(run) - 1
+        x = autograd.checkpoint(forward, x, label=f"modules {first}-{last}")
+    return x
