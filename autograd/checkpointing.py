@@ -99,7 +99,9 @@ class _Segment:
         self.args = args
         self.label = label
         self.data = data  # every output's value, as doubles (8 bytes each)
-        self.fresh = fresh  # per output: the index of its output node, or -1 (see _outputs)
+        # Per output: the index of its output node, or -1 when fn returned an input or a
+        # leaf; None when every output is its own (the usual case).
+        self.fresh = fresh
         self.arrivals: list = []
         self.stamp = engine.UNSEEN
         self.interior = interior  # nodes the first run made, which backward makes again
@@ -261,10 +263,14 @@ def checkpoint(fn: Callable[..., Any], *args: Any, label: str = "", lazy: bool =
 
 
 def _copy_structure(args: Any) -> Any:
-    """``args`` with every list and tuple copied (so later changes to them do not matter)."""
+    """``args`` with every list copied (so later changes to them do not matter); tuples
+    are kept as they are unless they hold lists."""
     kind = type(args)
-    if kind is list or kind is tuple:
-        return kind(_copy_structure(a) for a in args)
+    if kind is list:
+        return [_copy_structure(a) for a in args]
+    if kind is tuple:
+        copied = tuple(_copy_structure(a) for a in args)
+        return args if all(c is a for c, a in zip(copied, args)) else copied
     return args
 
 
@@ -368,7 +374,9 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
                 node._walk = listed
                 interior += 1
     entered.reverse()
-    return tuple(leaves + entered), array("l", fresh), interior
+    # The usual case, every output made by fn and each once, needs no table.
+    identity = len(index_of) == len(fresh)
+    return tuple(leaves + entered), None if identity else array("l", fresh), interior
 
 
 def _foreign(label: str, node: "Value") -> str:
@@ -388,61 +396,81 @@ class LazyOutputs(Sequence):
     def __init__(self, segment: Optional["Value"], outputs: list, result: Any,
                  made: dict) -> None:
         self._segment = segment
-        self._made = made  # output node index -> its node
+        self._made = made  # output node index -> its node, when an output repeats
         items = result if type(result) in (list, tuple) else [result]
         self._single = type(result) not in (list, tuple)
         self._kind = type(result) if not self._single else list
-        # For each item: its structure, its first flat output index, and the Values fn
-        # returned unchanged (inputs, leaves; None for the Values fn made, which are not
-        # kept: they would hold the first run's graph).
-        fresh = segment._saved.fresh if segment is not None else ()
-        self._items: list = []
-        start = 0
-        for item in items:
-            count = 1 if isinstance(item, Value) else len(_flatten(item, "checkpoint: fn"))
-            if segment is None:
-                self._items.append((item, start, None))
-            else:
-                kept = {k - start: outputs[k] for k in range(start, start + count)
-                        if fresh[k] < 0}
-                self._items.append((_shape(item), start, kept or None))
-            start += count
+        self._length = len(items)
         self._cache: dict = {}
+        if segment is None:
+            self._plain: Optional[list] = list(items)
+            return
+        self._plain = None
+        # Each item's structure and first flat output index; when every item has the
+        # same structure (an RNN segment's states), one shape and a stride stand for all.
+        # The Values fn returned unchanged (inputs, leaves) are kept by item; the Values
+        # fn made are not: they would hold the first run's graph.
+        fresh = segment._saved.fresh
+        shapes = [_shape(item) for item in items]
+        sizes = [_size(shape) for shape in shapes]
+        first = shapes[0] if shapes else None
+        if all(_same_shape(shape, first) for shape in shapes):
+            self._shape: Any = first
+            self._stride: Optional[int] = sizes[0] if sizes else 0
+            self._shapes: Optional[list] = None
+            self._starts: Optional[array] = None
+        else:
+            self._shape, self._stride = None, None
+            self._shapes = shapes
+            self._starts = array("l", [0] * len(sizes))
+            for i in range(1, len(sizes)):
+                self._starts[i] = self._starts[i - 1] + sizes[i - 1]
+        self._kept: dict = {}
+        if fresh is not None:
+            for flat, v in enumerate(outputs):
+                if fresh[flat] < 0:
+                    self._kept[flat] = v
 
     @classmethod
     def of(cls, result: Any) -> "LazyOutputs":
         """Plain results (no segment) behind the same interface."""
-        return cls(None, _flatten(result, "checkpoint: fn"), result, {})
+        return cls(None, [], result, {})
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._length
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"LazyOutputs: index {i} out of range for {len(self)} outputs")
-        if i not in self._cache:
-            self._cache[i] = self._make(i)
-        return self._cache[i]
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError(f"LazyOutputs: index {i} out of range for {self._length} outputs")
+        if self._plain is not None:
+            return self._plain[i]
+        item = self._cache.get(i)
+        if item is None:
+            item = self._cache[i] = self._make(i)
+        return item
 
     def _make(self, i: int) -> Any:
-        shape, start, values = self._items[i]
-        if self._segment is None:
-            return shape
-        self._items[i] = (shape, start, None)  # the first run's Values are not kept
-        state = self._segment._saved
+        if self._shapes is None:
+            shape, start = self._shape, i * self._stride  # type: ignore[operator]
+        else:
+            shape, start = self._shapes[i], self._starts[i]  # type: ignore[index]
+        segment = self._segment
+        state = segment._saved  # type: ignore[union-attr]
+        fresh, data, made, kept = state.fresh, state.data, self._made, self._kept
 
         def output(flat: int) -> Any:
-            index = state.fresh[flat]
+            if fresh is None:  # every output its own: no table to look in
+                return _node(data[flat], segment, OUTPUT, flat)
+            index = fresh[flat]
             if index < 0:
-                return values[flat - start]  # an input or a leaf, as fn returned it
-            node = self._made.get(index)
+                return kept.pop(flat)  # an input or a leaf, as fn returned it
+            node = made.get(index)
             if node is None:
-                node = self._made[index] = _node(state.data[flat], self._segment, OUTPUT,
-                                                 flat)
+                node = made[index] = _node(data[flat], segment, OUTPUT, flat)
             return node
 
         return _rebuild(shape, output, start)[0]
@@ -471,6 +499,24 @@ def _shape(result: Any) -> Any:
             return _Flat(kind, len(result))
         return kind(_shape(item) for item in result)
     return None
+
+
+def _size(shape: Any) -> int:
+    """How many Values a structure from ``_shape`` holds."""
+    if type(shape) is _Flat:
+        return shape.n
+    if type(shape) in (list, tuple):
+        return sum(_size(item) for item in shape)
+    return 1
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    if type(a) is _Flat:
+        return type(b) is _Flat and a.kind is b.kind and a.n == b.n
+    if type(a) in (list, tuple):
+        return (type(b) is type(a) and len(a) == len(b)
+                and all(_same_shape(x, y) for x, y in zip(a, b)))
+    return a is None and b is None
 
 
 def _rebuild(shape: Any, replace: Callable[[int], Any], start: int = 0) -> tuple:

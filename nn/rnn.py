@@ -247,16 +247,16 @@ class RNN(Module):
         # segment at a time. The steps inside run exactly as in the loop above.
         step = self.cell._step
 
-        def run(h: list[Value], xs_segment: list[list[Value]], first: int) -> list:
+        def run(h: list[Value], xs_segment: tuple, first: int) -> list:
             states = []
             for t, x in enumerate(xs_segment, first):
                 if truncate is not None and t and t % truncate == 0:
                     h = [v.detach() for v in h]
-                h = step(x, h)
+                h = step(list(x), h)
                 states.append(h)
             return states
 
-        values = [_as_values(x) for x in xs]
+        values = [tuple(_as_values(x)) for x in xs]  # tuples: kept by the segments as is
         # A segment also ends where truncation cuts the graph: a segment holding parts of
         # two truncation chunks would be swept in one go, while the plain sweep reaches
         # the two chunks at different times, and shared parameters would then receive
@@ -268,7 +268,8 @@ class RNN(Module):
         segments = []
         for first, end in zip(bounds, bounds[1:]):
             label = f"RNN steps {first}-{end - 1}"
-            segment = _checkpoint(run, h, values[first:end], first, label=label, lazy=True)
+            segment = _checkpoint(run, h, tuple(values[first:end]), first, label=label,
+                                  lazy=True)
             segments.append((first, segment))
             h = segment[-1]
         return CheckpointedStates(segments, len(values)), h
