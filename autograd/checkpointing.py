@@ -268,10 +268,21 @@ def _copy_structure(args: Any) -> Any:
     kind = type(args)
     if kind is list:
         return [_copy_structure(a) for a in args]
-    if kind is tuple:
-        copied = tuple(_copy_structure(a) for a in args)
-        return args if all(c is a for c, a in zip(copied, args)) else copied
+    if kind is tuple and _holds_a_list(args):
+        return tuple(_copy_structure(a) for a in args)
     return args
+
+
+def _holds_a_list(items: tuple) -> bool:
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list:
+            return True
+        if kind is tuple:
+            stack.extend(item)
+    return False
 
 
 def _values_in(args: Any) -> list:
@@ -359,8 +370,14 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
                 raise CheckpointError(_foreign(label, node))
             node._walk = opened
             parents = node._parents
-            if type(parents) is not tuple:
-                parents = (parents,)
+            if type(parents) is not tuple:  # one parent, stored bare
+                if parents._walk < opened:
+                    if parents._parents:
+                        push(parents)
+                    else:
+                        parents._walk = listed
+                        leaf(parents)
+                continue
             for parent in parents:
                 if parent._walk < opened:
                     if parent._parents:

@@ -1,7 +1,7 @@
 """``memory_report(root)``: what a graph keeps alive for backward, and where it came from.
 
 The bytes are measured, not estimated: ``sys.getsizeof`` of every distinct object the
-graph holds (each node, its parents tuple, its value and gradient floats, what it saves:
+graph holds (each node, its parents tuple, its value and gradient floats, its label, what it saves:
 a constant, a tuple of numbers, a segment's state), each counted once however many
 nodes share it. That is what ``tracemalloc`` sees the graph allocate, which is how the
 benchmark measures memory per node (``benchmarks/workloads.py``, ``chain_memory``);
@@ -197,8 +197,8 @@ def memory_report(root: Value, model: Optional[Any] = None) -> MemoryReport:
     for node in order:
         parents = node._parents
         count = 0 if not parents else (len(parents) if type(parents) is tuple else 1)
-        nbytes = size(node, node.data, node.grad)
-        if type(parents) is tuple:
+        nbytes = size(node, node.data, node.grad, node.label or None)
+        if parents and type(parents) is tuple:  # a leaf's () is the one shared empty tuple
             nbytes += size(parents)
         nbytes += size.saved(node._saved)
         if parents:

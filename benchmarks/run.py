@@ -11,7 +11,9 @@ per chain step with tracemalloc; (d) a 1,000,000-step chain with chainrule, the 
 fresh processes; (e) inference with no_grad against a recording forward pass; (f) the
 moons step compiled with ``autograd.compile``, its one-time cost and payoff; (g) the
 binary-addition RNN step (RNN(2, 8), batch 16) dynamic, compiled and ported to micrograd,
-and its inference; (h) the 100,000-step chain beside 200 MB of other live objects.
+and its inference; (h) the 100,000-step chain beside 200 MB of other live objects; (i)
+backpropagation through time over 10,000 steps of an RNN(1, 16), plain and checkpointed
+(peak memory with tracemalloc, time, and the sqrt(T) curve over the segment length).
 micrograd is timed as users run it and with its garbage collector off (engine vs
 engine); it gets a raised recursion limit and a large thread stack so that its recursive
 backward can be measured at all.
@@ -32,6 +34,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from . import memory as m
 from . import workloads as w
 
 
@@ -47,10 +50,15 @@ class Config:
     rnn_steps: int
     longest_processes: int  # the longest chain: median of this many fresh processes
     heap_megabytes: int  # the other live objects beside the heavy-heap chain
+    ckpt_steps: int  # (i) the checkpointed RNN(1, 16): its sequence length
+    ckpt_every: int  # its segment length
+    ckpt_curve: tuple  # the segment lengths of the sqrt(T) curve
+    ckpt_repeats: int  # timed runs of each (median taken)
 
 
-FULL = Config(20, 5, (10_000, 100_000), (7, 3), 1_000_000, 10_000, 10, 20, 3, 200)
-QUICK = Config(2, 1, (1_000, 2_000), (2, 1), 20_000, 1_000, 2, 2, 1, 5)
+FULL = Config(20, 5, (10_000, 100_000), (7, 3), 1_000_000, 10_000, 10, 20, 3, 200,
+              10_000, 100, (10, 30, 100, 300, 1000), 3)
+QUICK = Config(2, 1, (1_000, 2_000), (2, 1), 20_000, 1_000, 2, 2, 1, 5, 300, 10, (3, 10, 30), 1)
 
 TARGETS = {
     "mlp_speedup_vs_micrograd": (">=", 50.0),
@@ -66,6 +74,8 @@ TARGETS = {
     "rnn_speedup_vs_micrograd_gc_off": (">=", 8.0),
     "rnn_no_grad_speedup": (">=", 3.0),
     "heavy_heap_chain": ("<=", 1.3),
+    "ckpt_last_memory_fraction": ("<=", 0.1),
+    "ckpt_last_time_ratio": ("<=", 1.6),
 }
 
 
@@ -233,6 +243,10 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["chain_long_heavy_heap_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
     del heap
 
+    # (i) backpropagation through time, checkpointed
+    r.update(m.measure(config.ckpt_steps, config.ckpt_every, config.ckpt_curve,
+                       config.ckpt_repeats))
+
     # (c) memory
     r["memory_chainrule_bytes_per_step"] = w.chain_memory(w.chainrule_value,
                                                           config.memory_steps)
@@ -274,6 +288,7 @@ def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
         "rnn_compile_payoff_steps": _payoff(r, "rnn"),
         "rnn_no_grad_speedup": div("rnn_forward_recording_s", "rnn_forward_no_grad_s"),
         "heavy_heap_chain": div("chain_long_heavy_heap_s", "chain_long_chainrule_s"),
+        **m.ratios(r),
     }
 
 
@@ -360,6 +375,15 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         ("forward on 100 moons, recording", "-", _fmt_time(r["forward_recording_s"]), ""),
         ("forward on 100 moons, no_grad", "-", _fmt_time(r["forward_no_grad_s"]), ""),
     ]
+    steps, every = r["ckpt_steps"], r["ckpt_every"]
+    for loss, what in (("last", "loss on the last state"), ("all", "loss on every state")):
+        rows += [
+            (f"RNN(1, 16) BPTT, {steps:,} steps, {what}", "-",
+             _fmt_time(r[f"ckpt_{loss}_plain_s"]),
+             f"peak {r[f'ckpt_{loss}_plain_bytes'] / 1e6:.1f} MB"),
+            (f"  checkpoint={every}", "-", _fmt_time(r[f"ckpt_{loss}_s"]),
+             f"peak {r[f'ckpt_{loss}_bytes'] / 1e6:.1f} MB"),
+        ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [machine(), ""]
     for row in rows:
@@ -384,6 +408,10 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "rnn_compile_payoff_steps": "  compiling pays off after (steps)",
         "rnn_no_grad_speedup": "RNN forward: recording / no_grad",
         "heavy_heap_chain": f"chain ({long:,}): heavy heap / light heap",
+        "ckpt_last_memory_fraction": f"BPTT, last state: peak checkpoint={every} / plain",
+        "ckpt_last_time_ratio": f"BPTT, last state: time checkpoint={every} / plain",
+        "ckpt_all_memory_fraction": "BPTT, every state: peak / plain (for the record)",
+        "ckpt_all_time_ratio": "BPTT, every state: time / plain (for the record)",
     }
     width = max(map(len, names.values()))
     lines += ["", f"{'ratio':<{width}} {'value':>8}  target"]
@@ -398,6 +426,7 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         if key.endswith("_payoff_steps") and q[key] is not None:
             shown = f"{q[key]:.0f}"
         lines.append(f"{name:<{width}} {shown:>8}  {verdict}".rstrip())
+    lines += ["", m.curve_table(r)]
     return "\n".join(lines)
 
 

@@ -44,8 +44,11 @@ def test_quick_benchmark_prints_the_table_and_writes_json(tmp_path, capsys):
     for key in ("mlp_chainrule_s", "mlp_floor_s", "chain_short_chainrule_s",
                 "memory_chainrule_bytes_per_step", "forward_no_grad_s", "mlp_compiled_s",
                 "mlp_compile_s", "rnn_chainrule_s", "rnn_compiled_s", "rnn_forward_no_grad_s",
-                "chain_longest_chainrule_s", "chain_long_heavy_heap_s"):
+                "chain_longest_chainrule_s", "chain_long_heavy_heap_s", "ckpt_last_bytes",
+                "ckpt_last_plain_bytes", "ckpt_all_s", "ckpt_all_plain_s"):
         assert data["results"][key] > 0
+    assert [k for k, _, _ in data["results"]["ckpt_curve"]] == list(run.QUICK.ckpt_curve)
+    assert "checkpoint=k" in printed
     assert set(run.TARGETS) <= set(data["ratios"])
 
 
