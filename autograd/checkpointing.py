@@ -94,7 +94,7 @@ class _Segment:
                  "inputs")
 
     def __init__(self, fn: Callable, args: tuple, label: str, data: array,
-                 fresh: tuple, interior: int, inputs: int) -> None:
+                 fresh: Optional[array], interior: int, inputs: int) -> None:
         self.fn = fn
         self.args = args
         self.label = label

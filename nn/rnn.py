@@ -21,6 +21,12 @@ Truncated BPTT (``truncate=k``) cuts the graph every k steps: the hidden state e
 steps k, 2k, ... is replaced by ``h.detach()`` (the same numbers, no history), so each
 chunk's gradient stays inside the chunk while the forward values are unchanged.
 
+Checkpointed BPTT (``checkpoint=k``) keeps the gradient whole but not the graph: each
+run of k steps is one ``autograd.checkpoint`` segment, so the graph alive for backward
+holds a segment node and the last state per segment, and backward recomputes one
+segment at a time; memory grows like T/k + k instead of T (least near k = sqrt(T)), for
+about one more forward pass, with gradients bit-identical to the plain run.
+
 References: Elman 1990, "Finding Structure in Time"; Werbos 1990, "Backpropagation
 Through Time: What It Does and How to Do It"; Pascanu, Mikolov & Bengio 2013, "On the
 difficulty of training recurrent neural networks"; PyTorch ``torch.nn.RNN`` (the
@@ -162,7 +168,8 @@ class RNNCell(Module):
 
 
 class RNN(Module):
-    """An ``RNNCell`` unrolled over a sequence: ``hs, h = rnn(xs, h0=None, truncate=None)``.
+    """An ``RNNCell`` unrolled over a sequence: ``hs, h = rnn(xs, h0=None, truncate=None,
+    checkpoint=None)``.
 
     ``xs`` is a list of T >= 1 input vectors (each ``nin`` Values or numbers); ``hs`` is
     the list of the T hidden states (each a list of ``nhidden`` Values) and ``h`` the last
@@ -176,6 +183,13 @@ class RNN(Module):
     it keeps the gradient of the first chunk; pass ``h.detach()`` values to cut it too.
     The returned ``hs`` are the cell's outputs themselves, not the detached copies, so
     after ``backward()`` each holds dL/dh_t (see ``hidden_grad_norms``).
+
+    ``checkpoint=k`` (a positive int) cuts the steps into segments of k (a segment also
+    ends where ``truncate`` cuts), each an ``autograd.checkpoint``: the same numbers and
+    bit-identical gradients, with only each segment's last state kept for backward. ``hs``
+    is then a ``CheckpointedStates`` sequence that makes each h_t when first read: read
+    the states a loss needs before ``backward()`` (a loss on every step keeps every state
+    alive, as it must); the states nobody reads cost nothing.
 
     Under ``no_grad`` the steps run on plain floats (``forward_floats``), with numbers
     identical to the recording forward's, and the states come back as leaf Values.
