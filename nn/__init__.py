@@ -13,6 +13,8 @@ Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``.
 Helpers: ``clip_grad_norm``, ``save``, ``load``.
 """
 
+from autograd import __version__  # noqa: F401 (nn.__version__, the same as autograd's)
+
 from . import data, init, losses, optim
 from .io import load, save
 from .layers import MLP, BatchNorm1d, Layer, Neuron
