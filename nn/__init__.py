@@ -11,8 +11,8 @@
 PyTorch-shaped, for the same model:
 
 >>> model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
->>> sorted(model.state_dict())[:2]
-['0.bias.0', '0.bias.1']
+>>> list(model.state_dict())[:3]        # PyTorch's names, plus the scalar's index
+['0.weight.0.0', '0.weight.0.1', '0.weight.1.0']
 
 Modules: ``Module`` (subclasses define ``forward``), ``Neuron``, ``Layer``, ``MLP``,
 ``BatchNorm1d``, ``RNNCell``, ``RNN``; ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
