@@ -9,11 +9,12 @@
 >>> loss.backward()
 
 Modules: ``Module``, ``Neuron``, ``Layer``, ``MLP``, ``BatchNorm1d``.
-Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``.
+Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``, ``nn.export`` (PyTorch
+and safetensors; those packages are imported only when its functions run).
 Helpers: ``clip_grad_norm``, ``save``, ``load``.
 """
 
-from . import data, init, losses, optim
+from . import data, export, init, losses, optim
 from .io import load, save
 from .layers import MLP, BatchNorm1d, Layer, Neuron
 from .module import Module
@@ -32,6 +33,7 @@ __all__ = [
     "optim",
     "data",
     "init",
+    "export",
     "clip_grad_norm",
     "save",
     "load",
