@@ -43,6 +43,7 @@ from typing import Any, Callable, Optional
 
 from . import engine
 from .grad_mode import enable_grad
+from .ops import LEAF
 from .value import Value
 
 __all__ = ["compile", "Compiled", "CompileError", "side_effect", "CHUNK_LINES"]
@@ -50,8 +51,8 @@ __all__ = ["compile", "Compiled", "CompileError", "side_effect", "CHUNK_LINES"]
 #: The most lines one generated function holds (see the module docstring).
 CHUNK_LINES = 8000
 
-_data = attrgetter("data")
-_grad = attrgetter("grad")
+_data = attrgetter("_data")  # the slots behind the checked properties
+_grad = attrgetter("_grad")
 _tracing = threading.local()
 
 
@@ -153,7 +154,7 @@ class _Graph:
             add_leaf(root)
         for node in order:
             for parent in node.parents:
-                if not parent._parents and id(parent) not in index:
+                if parent._op is LEAF and id(parent) not in index:
                     add_leaf(parent)
         for k, node in enumerate(order):
             index[id(node)] = len(leaves) + k
@@ -466,7 +467,7 @@ class _Program:
         for function, loader, offset in self.calls:
             function(s, loader, offset)
         for kind, position, slot in self.grad_writes:
-            (params if kind == "p" else arguments)[position].grad = s[slot]
+            (params if kind == "p" else arguments)[position]._grad = s[slot]
         return s[self.root_slot]
 
 
@@ -683,7 +684,7 @@ class Compiled:
         key: tuple = tuple(tokens)
         if values:
             for j, v in enumerate(values):
-                if v._parents:
+                if v._op is not LEAF:
                     raise CompileError(
                         f"compile: argument Value {j} ({v!r}) is not a leaf; a compiled fn "
                         "treats argument Values as inputs, so pass v.detach() or its .data"

@@ -8,18 +8,30 @@
 >>> loss = nn.losses.hinge([score], [1])
 >>> loss.backward()
 
-Modules: ``Module``, ``Neuron``, ``Layer``, ``MLP``, ``BatchNorm1d``.
+PyTorch-shaped, for the same model:
+
+>>> model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+>>> sorted(model.state_dict())[:2]
+['0.bias.0', '0.bias.1']
+
+Modules: ``Module`` (subclasses define ``forward``), ``Neuron``, ``Layer``, ``MLP``,
+``BatchNorm1d``, ``RNNCell``, ``RNN``; ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
+``Sigmoid``.
 Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``, ``nn.export`` (PyTorch
 and safetensors; those packages are imported only when its functions run).
 Helpers: ``clip_grad_norm``, ``save``, ``load``.
 """
 
+from autograd import __version__  # noqa: F401 (nn.__version__, the same as autograd's)
+
 from . import data, export, init, losses, optim
 from .io import load, save
 from .layers import MLP, BatchNorm1d, Layer, Neuron
+from .linear import Linear, ReLU, Sigmoid, Tanh
 from .module import Module
 from .optim import clip_grad_norm
 from .rnn import RNN, RNNCell
+from .sequential import Sequential
 
 __all__ = [
     "Module",
@@ -29,6 +41,11 @@ __all__ = [
     "BatchNorm1d",
     "RNNCell",
     "RNN",
+    "Linear",
+    "Sequential",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
     "losses",
     "optim",
     "data",

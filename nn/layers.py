@@ -1,4 +1,4 @@
-"""Layers: ``Neuron``, ``Layer``, ``MLP`` and ``BatchNorm1d``.
+"""Layers: ``Neuron``, ``Layer``, ``MLP`` and ``BatchNorm1d`` (``nn.Linear`` is in linear.py).
 
 A neuron computes act(w . x + b) as one ``autograd.dot`` node plus one activation node
 (none for ``"linear"``), which keeps graphs small and training fast. Layers take a list
@@ -108,7 +108,7 @@ class Neuron(Module):
         self.w = [Value(w) for w in initial_weights(init, nin, fan_out, rng)]
         self.b = Value(0.0)
 
-    def __call__(self, x: Input) -> Value:
+    def forward(self, x: Input) -> Value:
         """act(w . x + b) for one input vector ``x`` of length ``nin``."""
         if not _has_length(x, self.nin):
             _check_input("Neuron", self.nin, x)
@@ -123,19 +123,31 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; returns a list of ``nout`` Values.
 
-    ``activation``, ``rng`` and ``init`` are as for ``Neuron`` (Xavier uses fan_out=nout).
+    ``activation`` must be given: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``
+    (an output layer is usually ``"linear"``; ``nn.Linear`` is the PyTorch-shaped form).
+    ``rng`` and ``init`` are as for ``Neuron`` (Xavier uses fan_out=nout).
+
+    Raises:
+        TypeError: ``activation`` omitted.
+        ValueError: a size that is not a positive int, an unknown activation or init.
     """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: Optional[str] = None,
         rng: Optional[random.Random] = None,
         init: str = "uniform",
     ) -> None:
         self.nin = check_size("Layer: nin", nin)
         self.nout = check_size("Layer: nout", nout)
+        if activation is None:
+            # No default: a silent "relu" would clamp a hand-built output layer at 0.
+            raise TypeError(
+                f"Layer: activation is required; pass one of "
+                f"{', '.join(map(repr, ACTIVATIONS))} (\"linear\" for an output layer)"
+            )
         self.activation = activation
         self._act = _activation(activation)
         check_scheme(init)
@@ -146,7 +158,7 @@ class Layer(Module):
         self._biases = [n.b for n in self.neurons]
         self._float_act = FLOAT_ACTIVATIONS[activation]
 
-    def __call__(self, x: Input) -> list[Value]:
+    def forward(self, x: Input) -> list[Value]:
         """[act(w_j . x + b_j) for each neuron j] for one input vector ``x``."""
         if not _has_length(x, self.nin):
             _check_input("Layer", self.nin, x)
@@ -224,7 +236,7 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Union[Input, Sequence[Input]]) -> Any:
+    def forward(self, x: Union[Input, Sequence[Input]]) -> Any:
         """The network's output for one input vector ``x`` of length ``nin``.
 
         ``x`` may also be a batch, a list of input vectors: the result is then the list
@@ -235,7 +247,7 @@ class MLP(Module):
         if not _recording():
             return self._infer(x, [layer.read_floats() for layer in self.layers])
         for layer in self.layers:
-            x = layer(x)
+            x = layer.forward(x)  # the layers are ours: no need to go through __call__
         return x[0] if len(x) == 1 else x  # type: ignore[return-value]
 
     def _batch(self, rows: Sequence[Input]) -> list:
@@ -324,7 +336,7 @@ class BatchNorm1d(Module):
                 )
         return len(batch)
 
-    def __call__(self, batch: Sequence[Input]) -> list[list[Value]]:
+    def forward(self, batch: Sequence[Input]) -> list[list[Value]]:
         """Normalise ``batch`` (N rows) feature by feature; returns N rows."""
         n = self._check_batch(batch)
         if n == 0:

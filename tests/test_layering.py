@@ -18,11 +18,12 @@ PACKAGES = ("autograd", "nn")
 
 # autograd's layers, bottom first (keep in step with docs/ARCHITECTURE.md).
 LAYERS = [
-    {"autograd.floatmath", "autograd.grad_mode", "autograd.ops"},  # the standard library only
+    # the standard library only
+    {"autograd.floatmath", "autograd.grad_mode", "autograd.ops", "autograd._version"},
     {"autograd.anomaly", "autograd.gc_policy"},  # services of the recording state
     {"autograd.history", "autograd.engine"},  # the seam of node creation; the sweep
     {"autograd.value"},  # the base type and its operations
-    {"autograd.nary"},  # sum, dot, matvec
+    {"autograd.nary", "autograd.elementwise"},  # sum, dot, matvec; exp(x) for Values or numbers
     {"autograd.functional", "autograd.gradcheck"},  # built on the graph machinery
     {"autograd.compiler"},  # compile(fn): trace, generate Python, replay
     # the graphviz classes (graphviz is imported only here and by draw); which module call
