@@ -15,6 +15,11 @@ How each kind maps (chainrule -> PyTorch, names of the PyTorch state dict):
 =====================  ================================  ====================================
 chainrule              PyTorch                           weights
 =====================  ================================  ====================================
+``Linear(nin, nout)``  ``Linear(nin, nout, bias)``       ``weight`` (nout, nin), ``bias``: the
+                                                         same layout, nothing transposed
+``Sequential``         ``Sequential``, children ``0``,   each child's under ``{i}.``
+                       ``1``, ... converted in order
+``ReLU/Tanh/Sigmoid``  ``ReLU/Tanh/Sigmoid``             none
 ``MLP(nin, nouts)``    ``Sequential(Linear, act, ...,    ``{2k}.weight[j][i]`` =
                        Linear)``: one Linear per Layer,  ``layers[k].neurons[j].w[i]``,
                        an activation module after each   ``{2k}.bias[j]`` = ``...neurons[j].b``
@@ -41,7 +46,7 @@ PyTorch (with both biases nonzero) comes back with the same forward.
 
 Calling conventions (a chainrule call and the PyTorch call that gives the same numbers):
 
-* MLP, Linear, Layer-like modules: ``model(x)`` with ``x`` a list of ``nin`` numbers is
+* MLP, Linear, Sequential of them: ``model(x)`` with ``x`` a list of ``nin`` numbers is
   ``torch_model(torch.tensor(x, dtype=torch.float64))``, a tensor of shape ``(nout,)``
   (chainrule returns a single Value when ``nout == 1``); a batch of rows is a ``(N, nin)``
   tensor.
@@ -62,11 +67,13 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any, Mapping, NamedTuple, Union
+from typing import Any, Mapping, NamedTuple, Optional, Union
 
 from .layers import MLP, BatchNorm1d
+from .linear import Linear, ReLU, Sigmoid, Tanh
 from .module import Module
 from .rnn import RNN
+from .sequential import Sequential
 
 __all__ = [
     "to_torch",
@@ -88,8 +95,12 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 # chainrule activation name -> torch.nn class name (torch.nn.RNN takes "tanh" and "relu").
 _TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-_SUPPORTED = "MLP, BatchNorm1d, RNN"
-_SUPPORTED_TORCH = "torch.nn.BatchNorm1d, torch.nn.RNN (one layer, tanh or relu)"
+_ELEMENTWISE = (ReLU, Tanh, Sigmoid)
+_SUPPORTED = "Linear, Sequential, ReLU, Tanh, Sigmoid, MLP, BatchNorm1d, RNN"
+_SUPPORTED_TORCH = (
+    "torch.nn.Linear, Sequential, ReLU, Tanh, Sigmoid, BatchNorm1d and RNN (one layer, "
+    "tanh or relu)"
+)
 
 
 # -- the optional imports --------------------------------------------------------------
@@ -157,9 +168,34 @@ def _mlp_children(mlp: MLP) -> list[tuple[str, Any]]:
     return children
 
 
-def _layout(module: Module, tp: str = "", cp: str = "") -> list[_Entry]:
-    """PyTorch's state-dict entries for ``module``; ``tp``/``cp``: the two name prefixes."""
+def _layout(
+    module: Module, tp: str = "", cp: str = "", first: Optional[dict[int, str]] = None
+) -> list[_Entry]:
+    """PyTorch's state-dict entries for ``module``; ``tp``/``cp``: the two name prefixes.
+
+    A module reached twice (shared) is listed by PyTorch under both names and by
+    chainrule under the first only (``first``: module id -> that chainrule prefix).
+    """
+    first = {} if first is None else first
+    cp = first.setdefault(id(module), cp)
     kind = type(module)
+    if kind is Linear:
+        rows, cols = range(module.out_features), range(module.in_features)
+        entries = [_Entry(f"{tp}weight", [[f"{cp}weight.{r}.{c}" for c in cols] for r in rows])]
+        if module.bias is not None:
+            entries.append(_Entry(f"{tp}bias", [f"{cp}bias.{r}" for r in rows]))
+        return entries
+    if kind in _ELEMENTWISE:
+        return []
+    if kind is Sequential:
+        # PyTorch numbers the children by position; chainrule names each child once, by
+        # the name it was given (a slice keeps its modules' names: seq[2:] starts at "2").
+        chainrule_names = {id(child): name for name, child in module.named_children()}
+        entries = []
+        for position, child in enumerate(module):
+            name = chainrule_names[id(child)]
+            entries.extend(_layout(child, f"{tp}{position}.", f"{cp}{name}.", first))
+        return entries
     if kind is MLP:
         entries = []
         index = 0  # the Linear's index in PyTorch's Sequential
@@ -311,11 +347,24 @@ def load_torch_state_dict(module: Module, state: Mapping[str, Any]) -> None:
 # -- to_torch / from_torch ---------------------------------------------------------------
 
 
-def _torch_module(module: Module, torch: Any) -> Any:
-    """A float64 torch module with ``module``'s architecture and modes (weights unset)."""
+def _torch_module(module: Module, torch: Any, memo: dict[int, Any]) -> Any:
+    """A float64 torch module with ``module``'s architecture and modes (weights unset).
+
+    ``memo`` (module id -> torch module) keeps a shared chainrule module shared.
+    """
+    if id(module) in memo:
+        return memo[id(module)]
     tnn, f64 = torch.nn, torch.float64
     kind = type(module)
-    if kind is MLP:
+    if kind is Linear:
+        built = tnn.Linear(
+            module.in_features, module.out_features, bias=module.bias is not None, dtype=f64
+        )
+    elif kind in _ELEMENTWISE:
+        built = getattr(tnn, kind.__name__)()
+    elif kind is Sequential:
+        built = tnn.Sequential(*[_torch_module(child, torch, memo) for child in module])
+    elif kind is MLP:
         children = []
         for what, item in _mlp_children(module):
             if what == "linear":
@@ -339,6 +388,7 @@ def _torch_module(module: Module, torch: Any) -> Any:
         _layout(module)  # raises the TypeError naming the kind
         raise AssertionError(kind)  # pragma: no cover
     built.training = module.training
+    memo[id(module)] = built
     return built
 
 
@@ -355,7 +405,7 @@ def to_torch(module: Module) -> Any:
         ValueError: an RNN whose activation torch.nn.RNN does not have (sigmoid, linear).
     """
     torch = _import_torch("to_torch")
-    built = _torch_module(module, torch)
+    built = _torch_module(module, torch, {})
     tensors = {}
     for name, value in torch_state_dict(module).items():
         dtype = torch.int64 if isinstance(value, int) else torch.float64
@@ -373,12 +423,26 @@ def _refuse(module: Any, what: str) -> None:
     raise ValueError(f"from_torch: {_torch_name(module)} with {what} has no chainrule counterpart")
 
 
-def _from_torch(module: Any, torch: Any) -> Module:
+def _from_torch(module: Any, torch: Any, memo: dict[int, Module]) -> Module:
+    """The chainrule module for ``module``; ``memo`` keeps shared torch modules shared."""
+    if id(module) in memo:
+        return memo[id(module)]
     tnn = torch.nn
     kind = type(module)
     rng = random.Random(0)  # construction draws weights; keep the global generator untouched
     built: Module
-    if kind is tnn.BatchNorm1d:
+    if kind is tnn.Sequential:
+        built = Sequential(*[_from_torch(child, torch, memo) for child in module])
+        built.training = module.training  # the children carry their own modes
+        memo[id(module)] = built
+        return built
+    if kind is tnn.Linear:
+        built = Linear(
+            module.in_features, module.out_features, bias=module.bias is not None, rng=rng
+        )
+    elif kind in (tnn.ReLU, tnn.Tanh, tnn.Sigmoid):
+        built = {tnn.ReLU: ReLU, tnn.Tanh: Tanh, tnn.Sigmoid: Sigmoid}[kind]()
+    elif kind is tnn.BatchNorm1d:
         if not module.affine:
             _refuse(module, "affine=False")
         if not module.track_running_stats:
@@ -403,17 +467,24 @@ def _from_torch(module: Any, torch: Any) -> Module:
         )
     load_torch_state_dict(built, module.state_dict())
     built.train(module.training)
+    memo[id(module)] = built
     return built
 
 
 def from_torch(module: Any) -> Module:
     """The chainrule module equivalent to the torch module ``module``, with its weights.
 
-    Supported: ``torch.nn.BatchNorm1d`` (affine, tracking running statistics, a numeric
-    momentum) becomes ``nn.BatchNorm1d`` with its running statistics; ``torch.nn.RNN``
-    (one layer, unidirectional, with biases, tanh or relu; batch_first either way)
-    becomes ``nn.RNN`` with ``b = bias_ih_l0 + bias_hh_l0``. Train/eval mode is kept.
-    ``from_torch(to_torch(m))`` has ``m``'s state.
+    Supported: ``torch.nn.Linear`` becomes ``nn.Linear``; ``Sequential`` becomes
+    ``nn.Sequential`` of the converted children (named ``0``, ``1``, ... whatever their
+    torch names); ``ReLU``, ``Tanh`` and ``Sigmoid`` become nn's; ``BatchNorm1d``
+    (affine, tracking running statistics, a numeric momentum) becomes ``nn.BatchNorm1d``
+    with its running statistics; ``RNN`` (one layer, unidirectional, with biases, tanh or
+    relu; batch_first either way) becomes ``nn.RNN`` with ``b = bias_ih_l0 +
+    bias_hh_l0``. Only these exact types: a subclass may compute something else.
+    Train/eval mode is kept, module by module, and a shared module stays shared.
+    ``from_torch(to_torch(m))`` has ``m``'s state (an MLP comes back as the equivalent
+    ``nn.Sequential`` of ``Linear`` and activation modules, with the same PyTorch-layout
+    state, ``torch_state_dict``).
 
     Raises:
         ModuleNotFoundError: torch is not installed (the message says how to install it).
@@ -424,7 +495,7 @@ def from_torch(module: Any) -> Module:
     torch = _import_torch("from_torch")
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
-    return _from_torch(module, torch)
+    return _from_torch(module, torch, {})
 
 
 # -- safetensors -------------------------------------------------------------------------

@@ -42,7 +42,7 @@ LAYER_OF = {module: level for level, modules in enumerate(LAYERS) for module in 
 # modules it may import itself (keep in step with docs/ARCHITECTURE.md).
 NN_LEAVES = {
     # to_torch / from_torch / safetensors; torch, safetensors, numpy only inside functions
-    "nn.export": {"nn.layers", "nn.module", "nn.rnn"},
+    "nn.export": {"nn.layers", "nn.linear", "nn.module", "nn.rnn", "nn.sequential"},
 }
 
 

@@ -210,6 +210,104 @@ def test_a_torch_state_loads_into_an_mlp_and_back(torch):
     assert target.state_dict() == source.state_dict()  # exactly: float64 all the way
 
 
+def test_an_mlp_comes_back_as_the_equivalent_sequential(torch):
+    model = nn.MLP(3, [4, 2], activation="sigmoid", rng=random.Random(13))
+    back = nn.export.from_torch(nn.export.to_torch(model))
+    assert [type(m).__name__ for m in back] == ["Linear", "Sigmoid", "Linear"]
+    assert nn.export.torch_state_dict(back) == nn.export.torch_state_dict(model)
+    x = [0.2, -0.7, 1.1]
+    assert data(back(x)) == data(model(x))
+
+
+# -- Linear, Sequential, ReLU / Tanh / Sigmoid ----------------------------------------------
+
+
+def sequential(rng, bias=True):
+    return nn.Sequential(
+        nn.Linear(3, 5, rng=rng), nn.ReLU(), nn.Linear(5, 4, bias=bias, rng=rng), nn.Tanh(),
+        nn.Sequential(nn.Linear(4, 2, rng=rng), nn.Sigmoid()),
+    )
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_sequential_of_linear_and_activations_matches_torch(torch, bias):
+    rng = random.Random(14)
+    model = sequential(rng, bias)
+    torch_model = nn.export.to_torch(model)
+    kinds = [type(m).__name__ for m in torch_model.modules()]
+    assert kinds == ["Sequential", "Linear", "ReLU", "Linear", "Tanh", "Sequential", "Linear",
+                     "Sigmoid"]
+    assert (torch_model[2].bias is None) is (not bias)
+    batch = randoms(rng, 5, 3)
+    weights = randoms(rng, 5, 2)
+
+    inputs = [[Value(x) for x in row] for row in batch]
+    outputs = [model(row) for row in inputs]
+    sum(o * c for out, ws in zip(outputs, weights) for o, c in zip(out, ws)).backward()
+
+    torch_inputs = tensor(torch, batch, requires_grad=True)
+    torch_out = torch_model(torch_inputs)
+    (torch_out * tensor(torch, weights)).sum().backward()
+
+    assert_close(torch_out.tolist(), data(outputs))
+    assert_close(torch_inputs.grad.tolist(), grads(inputs), "input gradient")
+    assert_same_parameter_grads(model, torch_model)
+
+
+def test_linear_keeps_pytorchs_layout_and_names(torch):
+    linear = nn.Linear(3, 2, rng=random.Random(15))
+    state = nn.export.to_torch(linear).state_dict()
+    assert list(state) == ["weight", "bias"]
+    assert state["weight"].tolist() == data(linear.weight)  # (nout, nin), not transposed
+    assert state["bias"].tolist() == data(linear.bias)
+
+
+def test_sequential_round_trip_keeps_state_and_modes(torch):
+    model = sequential(random.Random(16), bias=False)
+    model[4].eval()
+    back = nn.export.from_torch(nn.export.to_torch(model))
+    assert [type(m).__name__ for m in back.modules()] == [
+        type(m).__name__ for m in model.modules()
+    ]
+    assert back.state_dict() == model.state_dict()
+    assert [m.training for m in back.modules()] == [m.training for m in model.modules()]
+    assert nn.export.to_torch(model)[4].training is False
+
+
+def test_torch_sequential_with_named_children_comes_back_numbered(torch):
+    from collections import OrderedDict
+
+    torch.manual_seed(1)
+    torch_model = torch.nn.Sequential(OrderedDict(
+        hidden=torch.nn.Linear(2, 3, dtype=torch.float64), act=torch.nn.ReLU(),
+        out=torch.nn.Linear(3, 1, dtype=torch.float64),
+    ))
+    model = nn.export.from_torch(torch_model)
+    assert [name for name, _ in model.named_children()] == ["0", "1", "2"]
+    x = [0.4, -0.3]
+    assert_close(data(model(x)), torch_model(tensor(torch, x)).tolist())
+
+
+def test_a_shared_module_stays_shared_both_ways(torch):
+    shared = nn.Linear(2, 2, rng=random.Random(17))
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    torch_model = nn.export.to_torch(model)
+    assert torch_model[0] is torch_model[2]
+    x = [0.3, -0.8]
+    assert_close(torch_model(tensor(torch, x)).tolist(), data(model(x)))
+    back = nn.export.from_torch(torch_model)
+    assert back[0] is back[2] and back.state_dict() == model.state_dict()
+
+
+def test_a_slice_of_a_sequential_exports_under_torchs_position_names(torch):
+    model = sequential(random.Random(18))
+    tail = model[2:]  # its children keep their names 2, 3, 4
+    torch_tail = nn.export.to_torch(tail)
+    assert list(torch_tail.state_dict()) == ["0.weight", "0.bias", "2.0.weight", "2.0.bias"]
+    x = [0.5, -0.1, 0.9, 0.3, -1.2]
+    assert_close(torch_tail(tensor(torch, x)).tolist(), data(tail(x)))
+
+
 # -- BatchNorm1d ---------------------------------------------------------------------------
 
 
@@ -335,6 +433,8 @@ def test_from_torch_names_an_unsupported_torch_module(torch):
         nn.export.from_torch(torch.nn.Conv1d(1, 1, 1))
     with pytest.raises(TypeError, match="LSTM is not supported"):
         nn.export.from_torch(torch.nn.LSTM(2, 2))
+    with pytest.raises(TypeError, match=r"dropout\.Dropout is not supported"):
+        nn.export.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout()))
     with pytest.raises(TypeError, match="takes a torch.nn.Module, got list"):
         nn.export.from_torch([1.0])
 
@@ -358,6 +458,8 @@ def test_from_torch_refuses_settings_chainrule_does_not_have(torch, make, match)
 def test_to_torch_refuses_what_torch_cannot_express(torch):
     with pytest.raises(TypeError, match="Neuron has no PyTorch counterpart"):
         nn.export.to_torch(nn.Neuron(2))
+    with pytest.raises(TypeError, match="Layer has no PyTorch counterpart"):
+        nn.export.to_torch(nn.Sequential(nn.Linear(2, 2), nn.Layer(2, 2, "relu")))
     with pytest.raises(ValueError, match="'sigmoid'"):
         nn.export.to_torch(nn.RNN(2, 2, activation="sigmoid"))
 
@@ -387,10 +489,18 @@ def models():
     rng = random.Random(10)
     norm = batchnorm(rng)
     norm([[0.3, 0.1, -0.2], [0.0, 0.7, 0.4]])
-    return [nn.MLP(3, [4, 2], rng=rng), norm, nn.RNN(3, 2, rng=rng)]
+    return [nn.MLP(3, [4, 2], rng=rng), norm, nn.RNN(3, 2, rng=rng), sequential(rng)]
 
 
-@pytest.mark.parametrize("index", range(3), ids=["MLP", "BatchNorm1d", "RNN"])
+ARCHITECTURES = [
+    lambda: nn.MLP(3, [4, 2]),
+    lambda: nn.BatchNorm1d(3),
+    lambda: nn.RNN(3, 2),
+    lambda: sequential(random.Random(0)),
+]
+
+
+@pytest.mark.parametrize("index", range(4), ids=["MLP", "BatchNorm1d", "RNN", "Sequential"])
 def test_a_safetensors_file_loads_into_torch_strictly(tmp_path, st_torch, torch, index):
     model = models()[index]
     path = tmp_path / "model.safetensors"
@@ -399,7 +509,7 @@ def test_a_safetensors_file_loads_into_torch_strictly(tmp_path, st_torch, torch,
     assert all(t.dtype == (torch.int64 if "num_batches" in n else torch.float64)
                for n, t in tensors.items())
     # a fresh torch module of the same architecture, with other weights, takes the file
-    fresh = nn.export.to_torch(type(model)(*{0: (3, [4, 2]), 1: (3,), 2: (3, 2)}[index]))
+    fresh = nn.export.to_torch(ARCHITECTURES[index]())
     fresh.load_state_dict(tensors, strict=True)
     expected = nn.export.to_torch(model).state_dict()
     assert list(fresh.state_dict()) == list(expected)
