@@ -17,13 +17,14 @@ PyTorch-shaped, for the same model:
 Modules: ``Module`` (subclasses define ``forward``), ``Neuron``, ``Layer``, ``MLP``,
 ``BatchNorm1d``, ``RNNCell``, ``RNN``; ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
 ``Sigmoid``.
-Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``.
+Submodules: ``nn.losses``, ``nn.optim``, ``nn.data``, ``nn.init``, ``nn.export`` (PyTorch
+and safetensors; those packages are imported only when its functions run).
 Helpers: ``clip_grad_norm``, ``save``, ``load``.
 """
 
 from autograd import __version__  # noqa: F401 (nn.__version__, the same as autograd's)
 
-from . import data, init, losses, optim
+from . import data, export, init, losses, optim
 from .io import load, save
 from .layers import MLP, BatchNorm1d, Layer, Neuron
 from .linear import Linear, ReLU, Sigmoid, Tanh
@@ -49,6 +50,7 @@ __all__ = [
     "optim",
     "data",
     "init",
+    "export",
     "clip_grad_norm",
     "save",
     "load",
