@@ -82,10 +82,20 @@ def _check_input(owner: str, nin: int, x: object) -> None:
         raise ValueError(f"{owner} expects {nin} inputs, got {n}")
 
 
+def _require_activation(owner: str, activation: Optional[str]) -> None:
+    # No default: a silent "relu" would clamp a hand-built output unit at 0.
+    if activation is None:
+        raise TypeError(
+            f"{owner}: activation is required; pass one of "
+            f"{', '.join(map(repr, ACTIVATIONS))} (\"linear\" for an output unit)"
+        )
+
+
 class Neuron(Module):
     """One unit: act(w . x + b) with ``nin`` weights ``w`` and a bias ``b``.
 
-    ``activation`` is ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``. Weights start
+    ``activation`` must be given: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``
+    (no default, so an output unit is never clamped at 0 by accident). Weights start
     from ``nn.init`` scheme ``init`` (``"uniform"``: U(-1, 1) as in micrograd;
     ``"xavier"``; ``"he"``), drawn from ``rng`` (a ``random.Random``; None uses the global
     ``random`` module); the bias starts at 0. ``fan_out`` (the width of the layer the
@@ -95,13 +105,14 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str = "relu",
+        activation: Optional[str] = None,
         rng: Optional[random.Random] = None,
         init: str = "uniform",
         *,
         fan_out: int = 1,
     ) -> None:
         self.nin = check_size("Neuron: nin", nin)
+        _require_activation("Neuron", activation)
         self.activation = activation
         self._act = _activation(activation)
         check_scheme(init)
@@ -142,12 +153,7 @@ class Layer(Module):
     ) -> None:
         self.nin = check_size("Layer: nin", nin)
         self.nout = check_size("Layer: nout", nout)
-        if activation is None:
-            # No default: a silent "relu" would clamp a hand-built output layer at 0.
-            raise TypeError(
-                f"Layer: activation is required; pass one of "
-                f"{', '.join(map(repr, ACTIVATIONS))} (\"linear\" for an output layer)"
-            )
+        _require_activation("Layer", activation)
         self.activation = activation
         self._act = _activation(activation)
         check_scheme(init)

@@ -16,7 +16,7 @@ def test_layers_rnn_and_init_use_the_one_copy_of_each_check():
 
 
 @pytest.mark.parametrize(("make", "message"), [
-    (lambda: nn.Neuron(0), "Neuron: nin must be a positive int, got 0"),
+    (lambda: nn.Neuron(0, "relu"), "Neuron: nin must be a positive int, got 0"),
     (lambda: nn.Layer(2, -1, "relu"), "Layer: nout must be a positive int, got -1"),
     (lambda: nn.Layer(True, 2, "relu"), "Layer: nin must be a positive int, got True"),
     (lambda: nn.MLP(2.0, [3]), "MLP: nin must be a positive int, got 2.0"),

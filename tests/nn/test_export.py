@@ -457,7 +457,7 @@ def test_from_torch_refuses_settings_chainrule_does_not_have(torch, make, match)
 
 def test_to_torch_refuses_what_torch_cannot_express(torch):
     with pytest.raises(TypeError, match="Neuron has no PyTorch counterpart"):
-        nn.export.to_torch(nn.Neuron(2))
+        nn.export.to_torch(nn.Neuron(2, "relu"))
     with pytest.raises(TypeError, match="Layer has no PyTorch counterpart"):
         nn.export.to_torch(nn.Sequential(nn.Linear(2, 2), nn.Layer(2, 2, "relu")))
     with pytest.raises(ValueError, match="'sigmoid'"):

@@ -542,7 +542,7 @@ def test_a_module_check_runs_before_anything_changes():
 
     class Picky(nn.Module):
         def __init__(self):
-            self.w = nn.Neuron(1, rng=random.Random(0)).w
+            self.w = nn.Neuron(1, "relu", rng=random.Random(0)).w
 
         def _check_state(self, state, prefix):
             calls.append(prefix)
@@ -551,7 +551,7 @@ def test_a_module_check_runs_before_anything_changes():
 
     class Outer(nn.Module):
         def __init__(self):
-            self.first = nn.Neuron(1, rng=random.Random(1))
+            self.first = nn.Neuron(1, "relu", rng=random.Random(1))
             self.inner = Picky()
 
     outer = Outer()

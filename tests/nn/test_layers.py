@@ -154,7 +154,7 @@ def test_init_schemes_draw_uniform_weights_within_their_bound_and_zero_biases(in
 
 
 def test_default_init_is_micrograd_uniform_minus_one_to_one():
-    neuron = nn.Neuron(4, rng=random.Random(9))
+    neuron = nn.Neuron(4, "relu", rng=random.Random(9))
     expected = random.Random(9)
     assert [w.data for w in neuron.w] == [expected.uniform(-1, 1) for _ in range(4)]
 
@@ -175,7 +175,7 @@ def test_unknown_init_raises_naming_the_choices():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: nn.Neuron(0),
+    lambda: nn.Neuron(0, "relu"),
     lambda: nn.Layer(2, -1, "relu"),
     lambda: nn.MLP(2, []),
     lambda: nn.MLP(2, [3, 0]),
@@ -187,7 +187,9 @@ def test_bad_sizes_raise_value_error(make):
         make()
 
 
-@pytest.mark.parametrize("module", [nn.Neuron(2), nn.Layer(2, 3, "relu"), nn.MLP(2, [3, 1])])
+@pytest.mark.parametrize(
+    "module", [nn.Neuron(2, "relu"), nn.Layer(2, 3, "relu"), nn.MLP(2, [3, 1])]
+)
 def test_wrong_input_length_says_what_was_expected(module):
     with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
         module([1.0, 2.0, 3.0])

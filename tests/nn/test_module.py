@@ -15,7 +15,7 @@ class Pair(nn.Module):
     def __init__(self):
         self.scale = Value(2.0)
         self.grid = [[Value(1.0), Value(2.0)], [Value(3.0)]]
-        self.inner = nn.Neuron(2, rng=random.Random(0))
+        self.inner = nn.Neuron(2, "relu", rng=random.Random(0))
         self.size = 3  # not a Module or Value: ignored
         self.notes = ["text", 1.5]  # a list without Values: ignored
         self._hidden = Value(9.0)  # private: ignored
@@ -193,7 +193,7 @@ def test_package_docstring_example_runs():
 def test_a_child_used_twice_or_a_cycle_is_walked_once():
     class Twice(nn.Module):
         def __init__(self):
-            self.a = nn.Neuron(1)
+            self.a = nn.Neuron(1, "relu")
             self.b = self.a
             self.me = [self]
 

@@ -311,11 +311,14 @@ def test_a_shared_child_is_one_child_under_its_first_name():
 # -- Layer needs its activation -----------------------------------------------------------
 
 
-def test_layer_without_an_activation_is_refused_naming_the_choices():
-    with pytest.raises(TypeError, match="activation is required; pass one of 'relu', 'tanh', "
-                                        "'sigmoid', 'linear'"):
-        nn.Layer(2, 3)
+@pytest.mark.parametrize("owner, build", [("Layer", lambda: nn.Layer(2, 3)),
+                                          ("Neuron", lambda: nn.Neuron(2))])
+def test_a_layer_or_neuron_without_an_activation_is_refused_naming_the_choices(owner, build):
+    with pytest.raises(TypeError, match=f"{owner}: activation is required; pass one of 'relu', "
+                                        "'tanh', 'sigmoid', 'linear'"):
+        build()
     assert nn.Layer(2, 3, "linear")([1.0, 1.0])[0].op == "dot"
+    assert nn.Neuron(2, "linear")([1.0, 1.0]).op == "dot"
 
 
 def test_mlp_keeps_relu_hidden_layers_and_a_linear_last_layer_by_default():
