@@ -793,8 +793,8 @@ def _assigned_number(number: object, attribute: str) -> float:
         )
     else:
         fix = "reset gradients with zero_grad() or p.grad = 0.0"
-    shown = f"Value(data={number._data!r})" if kind is Value else repr(number)
-    raise TypeError(f"Value.{attribute} must be a float, not {kind.__name__} {shown}: {fix}")
+    got = f"a Value (data={number._data!r})" if kind is Value else f"{kind.__name__} {number!r}"
+    raise TypeError(f"Value.{attribute} must be an int or float, got {got}: {fix}")
 
 
 def _compared(other: object, symbol: str) -> float:
