@@ -50,6 +50,9 @@ __all__ = ["compile", "Compiled", "CompileError", "side_effect", "CHUNK_LINES"]
 
 #: The most lines one generated function holds (see the module docstring).
 CHUNK_LINES = 8000
+#: The most variable references one generated function holds: a ``dot`` line names
+#: 2n + 1 variables, and CPython's compile time follows the references, not the lines.
+CHUNK_NAMES = 24000
 
 _data = attrgetter("_data")  # the slots behind the checked properties
 _grad = attrgetter("_grad")
@@ -307,19 +310,71 @@ class _Writer:
         return "\n\n\n".join(parts) + "\n"
 
 
-def _chunk_bounds(kinds: list, sizes: list) -> list:
-    """Where to end each chunk of a run of nodes: about ``CHUNK_LINES`` lines each,
-    and a whole number of periods when the run repeats itself (``kinds`` holds each
-    node's format string as a small int), so that the chunks come out identical."""
+def _chunk_bounds(kinds: list, sizes: list, refs: list) -> list:
+    """Where to end each chunk of a run of nodes (``kinds`` holds each node's format
+    string as a small int, ``sizes`` its lines, ``refs`` its variable references).
+
+    A chunk holds about ``CHUNK_LINES`` lines and ``CHUNK_NAMES`` references at most.
+    When the run repeats itself (the same network on each sample, each step of a
+    chain), the repeating stretch gets chunks of the same whole number of periods,
+    all starting at the same phase, so they come out the same text and are compiled
+    once; what comes before and after it gets chunks of its own.
+    """
     n = len(kinds)
-    total = builtins.sum(sizes)
-    if total <= CHUNK_LINES or n < 2:
+    lines = builtins.sum(sizes)
+    names = builtins.sum(refs)
+    if (lines <= CHUNK_LINES and names <= CHUNK_NAMES) or n < 2:
         return [n]
-    per = builtins.max(1, round(CHUNK_LINES * n / total))
-    period = _period(kinds, per)
-    if period:
-        per = period * builtins.max(1, round(per / period))
-    return list(range(per, n, per)) + [n]
+    per = builtins.max(1, round(builtins.min(CHUNK_LINES * n / lines, CHUNK_NAMES * n / names)))
+    d = _period(kinds, per)
+    if not d or 2 * d > n:
+        return _even(0, n, per)
+    lo, hi = _periodic_extent(kinds, d)
+    periods = (hi - lo) // d
+    most = builtins.max(1, per // d)  # periods per chunk
+    if periods < 2:
+        return _even(0, n, per)
+    if periods > most:
+        # The most periods a chunk can hold that leave the fewest over (they go to the
+        # tail, which is compiled once anyway).
+        most = builtins.min(range(builtins.max(1, most // 2), most + 1),
+                            key=lambda m: (periods % m, -m))
+    else:
+        most = periods
+    bounds = _even(0, lo, per) if lo else []
+    step = most * d
+    end = lo + (periods // most) * step
+    bounds += range(lo + step, end + 1, step)
+    if end < n:
+        bounds += _even(end, n, per)
+    return bounds
+
+
+def _even(start: int, stop: int, per: int) -> list:
+    """Ends of chunks of ``per`` nodes from ``start`` to ``stop`` (the last one shorter)."""
+    return list(range(start + per, stop, per)) + [stop]
+
+
+def _periodic_extent(kinds: list, d: int) -> tuple:
+    """The widest ``[lo, hi)`` around the middle with kinds[i] == kinds[i + d] inside."""
+    n = len(kinds)
+    middle = n // 2
+    low, high = 0, middle  # the smallest lo with kinds[lo:middle] == kinds[lo + d:middle + d]
+    while low < high:
+        mid = (low + high) // 2
+        if kinds[mid:middle] == kinds[mid + d : middle + d]:
+            high = mid
+        else:
+            low = mid + 1
+    lo = low
+    low, high = middle, n - d  # the largest e with kinds[middle:e] == kinds[middle + d:e + d]
+    while low < high:
+        mid = (low + high + 1) // 2
+        if kinds[middle:mid] == kinds[middle + d : mid + d]:
+            low = mid
+        else:
+            high = mid - 1
+    return lo, low + d
 
 
 def _period(kinds: list, per: int) -> int:
@@ -485,8 +540,12 @@ def _emit(w: _Writer, groups: list) -> None:
     """Hand a run of node groups to the writer, chunk by chunk (see ``_chunk_bounds``)."""
     kinds: dict = {}
     ids = [kinds.setdefault(text, len(kinds)) for text, _, _, _ in groups]
+    first = {}
+    for k, i in enumerate(ids):
+        first.setdefault(i, k)
     sizes = [text.count("\n") + 1 for text in kinds]
-    bounds = _chunk_bounds(ids, [sizes[i] for i in ids])
+    refs = [len(groups[first[i]][1]) for i in range(len(kinds))]
+    bounds = _chunk_bounds(ids, [sizes[i] for i in ids], [refs[i] for i in ids])
     start = 0
     for end in bounds:
         for text, names, uses, defines in groups[start:end]:

@@ -268,3 +268,33 @@ def test_a_sum_and_a_dot_of_20000_values_compile_without_recursion_errors():
     out.backward()
     assert repr(value) == repr(out.data)
     assert grads == [w.grad for w in ws]
+
+
+def test_a_network_on_many_samples_compiles_a_few_distinct_chunks(monkeypatch):
+    # The same two layers on each sample: the repeating stretch of the forward and of
+    # the backward is cut into chunks of whole samples that are one text, compiled once.
+    monkeypatch.setattr(autograd.compiler, "CHUNK_NAMES", 2_000)
+    ws = [[Value(0.1 * (i - j)) for i in range(6)] for j in range(6)]
+    head = [Value(0.05 * i - 0.1) for i in range(6)]
+
+    def loss(xs):
+        total = []
+        for x in xs:
+            hidden = [autograd.dot(w, x).relu() for w in ws]
+            total.append((autograd.dot(head, hidden) - 1.0) ** 2)
+        return autograd.sum(total) * (1.0 / len(xs))
+
+    xs = [[math.sin(k + i) for i in range(6)] for k in range(80)]
+    f = autograd.compile(loss)
+    value = f(xs)
+    program = f._last
+    assert len(program.calls) > 8 and program.distinct_chunks <= 6
+    grads = [w.grad for row in ws for w in row] + [w.grad for w in head]
+    for w in [w for row in ws for w in row] + head:
+        w.grad = 0.0
+    out = loss([[Value(x) for x in row] for row in xs])
+    out.backward()
+    assert repr(value) == repr(out.data)
+    assert [repr(g) for g in grads] == [repr(w.grad) for row in ws for w in row] + [
+        repr(w.grad) for w in head
+    ]
