@@ -463,6 +463,7 @@ class _Program:
         # The forward: one line per interior node, in postorder. A node's text depends
         # only on its op, its saved constant and its arity, so it is made once per kind.
         parent_indices = []
+        keys: list = []  # each node's text key (see _saved_key), for the backward too
         groups = []
         texts: dict = {}
         seen_ops = set()
@@ -477,10 +478,24 @@ class _Program:
                     if helpers.setdefault(name, helper) is not helper:
                         raise CompileError(f"compile: two ops give different helpers {name!r}")
                 seen_ops.add(op)
-            parents = [index[id(q)] for q in node.parents]
+            # hot: the parents' slot read directly (a bare parent is not in a tuple) and
+            # a nonzero float constant keyed by itself, not its repr: 100,000-node chain,
+            # first call 0.xx -> 0.xx s.
+            operands = node._parents
+            if type(operands) is tuple:
+                parents = [index[id(q)] for q in operands]
+            else:
+                parents = [index[id(operands)]]
             parent_indices.append(parents)
             pnames = [names[j] for j in parents]
-            key = _saved_key(op, node._saved, len(parents))
+            saved = node._saved
+            if saved is None:
+                key = (op, len(parents))
+            elif type(saved) is float and saved:  # equal nonzero floats have one repr
+                key = (op, len(parents), saved, float)
+            else:
+                key = _saved_key(op, saved, len(parents))
+            keys.append(key)
             text = texts.get(key) if key is not None else None
             if text is None:
                 holders = _holders(1, len(parents))
@@ -500,7 +515,8 @@ class _Program:
         w.keep(names[root])
         written = []
         if with_grad:
-            groups = _backward(order, nleaves, names, grads, parent_indices, needs, const, root)
+            groups = _backward(order, nleaves, names, grads, parent_indices, keys, needs, const,
+                               root)
             w.new_chunk()
             _emit(w, groups)
             for i, kind in enumerate(kinds):
@@ -577,7 +593,8 @@ def _saved_key(op: object, saved: object, arity: int) -> object:
     return None  # DOT_MIXED holds Values: written node by node
 
 
-def _backward(order, nleaves, names, grads, parent_indices, needs, const, root) -> list:
+def _backward(order, nleaves, names, grads, parent_indices, keys, needs, const,
+                               root) -> list:
     """The sweep as node groups: each node's shares, last node first, in its rule's order.
 
     Each group is (text, names, uses, defines); in ``text``, ``{0}`` is the node's
@@ -601,12 +618,16 @@ def _backward(order, nleaves, names, grads, parent_indices, needs, const, root) 
             continue
         node = order[k]
         parents = parent_indices[k]
-        first: dict = {}
-        flags = tuple([
-            (needs[j], j < nleaves, j in started, first.setdefault(j, position))
-            for position, j in enumerate(parents)
-        ])
-        key = _saved_key(node._op, node._saved, len(parents))
+        if len(parents) == 1:
+            j = parents[0]
+            flags: tuple = ((needs[j], j < nleaves, j in started, 0),)
+        else:
+            first: dict = {}
+            flags = tuple([
+                (needs[j], j < nleaves, j in started, first.setdefault(j, position))
+                for position, j in enumerate(parents)
+            ])
+        key = keys[k]
         made = cache.get((key, flags)) if key is not None else None
         if made is None:
             made = _backward_group(node, flags, const)

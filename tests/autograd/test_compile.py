@@ -298,3 +298,21 @@ def test_a_network_on_many_samples_compiles_a_few_distinct_chunks(monkeypatch):
     assert [repr(g) for g in grads] == [repr(w.grad) for row in ws for w in row] + [
         repr(w.grad) for w in head
     ]
+
+
+def test_equal_constants_of_different_signs_or_types_keep_their_own_lines():
+    # Texts are cached per constant: 0.0 and -0.0 (equal, and of one hash) must not share.
+    def fn(x, y):
+        return x * 0.0 + y * -0.0 + x * 2.5 + y * 2.5 + x * 2 + y * 2.0
+
+    f = autograd.compile(fn)
+    x, y = Value(1.5), Value(-0.5)
+    x.grad = y.grad = -0.0
+    value = f(x, y)
+    u, v = Value(1.5), Value(-0.5)
+    u.grad = v.grad = -0.0
+    out = fn(u, v)
+    out.backward()
+    assert (repr(value), repr(x.grad), repr(y.grad)) == (repr(out.data), repr(u.grad),
+                                                          repr(v.grad))
+    assert "* 0.0" in f.source and "* (-0.0)" in f.source
