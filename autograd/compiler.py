@@ -483,11 +483,11 @@ class _Program:
             # first call 0.xx -> 0.xx s.
             operands = node._parents
             if type(operands) is tuple:
-                parents = [index[id(q)] for q in operands]
+                parents = list(map(index.__getitem__, map(id, operands)))
             else:
                 parents = [index[id(operands)]]
             parent_indices.append(parents)
-            pnames = [names[j] for j in parents]
+            pnames = list(map(names.__getitem__, parents))
             saved = node._saved
             if saved is None:
                 key = (op, len(parents))
@@ -507,7 +507,7 @@ class _Program:
                 if key is not None:
                     texts[key] = text
             groups.append((text, (names[i], *pnames), pnames, (names[i],)))
-            needs.append(with_grad and any([needs[j] for j in parents]))
+            needs.append(with_grad and any(map(needs.__getitem__, parents)))
         namespace.update(helpers)
         _emit(w, groups)
 
@@ -636,12 +636,12 @@ def _backward(order, nleaves, names, grads, parent_indices, keys, needs, const,
         text, uses, defines, starts = made
         if text is None:
             continue
-        variables = (grads[i], names[i], *[names[j] for j in parents],
-                     *[grads[j] for j in parents])
+        variables = (grads[i], names[i], *map(names.__getitem__, parents),
+                     *map(grads.__getitem__, parents))
         for position in starts:
             started.add(parents[position])
-        groups.append((text, variables, [variables[u] for u in uses],
-                       [variables[d] for d in defines]))
+        groups.append((text, variables, list(map(variables.__getitem__, uses)),
+                       list(map(variables.__getitem__, defines))))
     return groups
 
 
