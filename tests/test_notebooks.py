@@ -4,13 +4,15 @@ Each notebook checks its own derivation with asserts, so a notebook that no long
 or whose numbers no longer agree, fails here.
 """
 
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TIMEOUT_PER_CELL = 120  # seconds; every notebook takes well under a minute in all
 
 
@@ -19,7 +21,11 @@ def test_all_six_notebooks_are_here():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path):
+def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path, monkeypatch):
+    # The kernel imports this checkout's packages, not whatever copy is installed in the
+    # environment (a git worktree shares the venv of the main checkout).
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
