@@ -215,6 +215,7 @@ class _Writer:
         self.slot: dict = {}  # variable -> its slot in s (final once assemble() ran)
         self.next_slot = first_free
         self.readable: list = []
+        self.backward_from: Optional[int] = None  # the first chunk of the backward pass
 
     def new_chunk(self) -> None:
         if self.chunks[-1]:
@@ -304,6 +305,15 @@ class _Writer:
                 lines.append(f"    s[{base}:{base + len(stores)}] = {', '.join(stores)}")
             parts.append("\n".join(lines))
         return "\n\n\n".join(parts) + "\n"
+
+    def lines(self, part: str) -> list:
+        """The node lines of ``part`` with their nodes' names, without the chunks'
+        ``def``, loads and stores (see ``Compiled.lines``)."""
+        split = len(self.chunks) if self.backward_from is None else self.backward_from
+        chunks = {"forward": self.chunks[:split], "backward": self.chunks[split:],
+                  "all": self.chunks}[part]
+        return [line for groups in chunks for text, names in groups
+                for line in text.format(*names).split("\n    ")]
 
 
 def _compile_chunk(groups: list, local: dict, loads: list, stores: list,
@@ -518,6 +528,7 @@ class _Program:
             groups = _backward(order, nleaves, names, grads, parent_indices, keys, needs, const,
                                root)
             w.new_chunk()
+            w.backward_from = len(w.chunks) - 1
             _emit(w, groups)
             for i, kind in enumerate(kinds):
                 if kind[0] != "x" and w.defined_in[grads[i]] >= 0:
@@ -541,6 +552,9 @@ class _Program:
         if self._source is None:
             self._source = self._writer.source()
         return self._source
+
+    def lines(self, part: str) -> list:
+        return self._writer.lines(part)
 
     def run(self, numbers: list, arguments: list) -> float:
         params = self.params
@@ -740,7 +754,7 @@ class Compiled:
     """What ``compile(fn)`` returns: call it like ``fn``; it returns a float.
 
     ``cache_size`` is the number of argument structures traced so far, ``source`` the
-    generated code of the structure called last.
+    generated code of the structure called last and ``lines()`` its node lines alone.
     """
 
     def __init__(self, fn: Callable[..., Value], grad: bool, check: bool) -> None:
@@ -761,6 +775,21 @@ class Compiled:
     def source(self) -> str:
         """The generated Python of the last call's program (empty before the first)."""
         return self._last.source if self._last is not None else ""
+
+    def lines(self, part: str = "all") -> list[str]:
+        """The last call's generated code as one list of node lines, without boilerplate.
+
+        ``source`` is the program as it runs: functions of a few thousand lines, each
+        opening with a line that loads the values it needs and closing with one that
+        stores the values later ones need. This is just the lines the nodes wrote,
+        unindented, with the nodes' names (``v12 = v7 * v3``, ``g7 += g12 * v3``):
+        ``part`` is ``"forward"`` (one line per node, in postorder), ``"backward"`` (each
+        node's gradient shares, from the output back) or ``"all"``. Empty before the
+        first call.
+        """
+        if part not in ("forward", "backward", "all"):
+            raise ValueError(f"lines: part must be 'forward', 'backward' or 'all', got {part!r}")
+        return self._last.lines(part) if self._last is not None else []
 
     def __repr__(self) -> str:
         name = getattr(self.fn, "__qualname__", repr(self.fn))
@@ -891,7 +920,8 @@ def compile(  # noqa: A001 (autograd.compile, by design: it shadows the builtin)
 
     Returns:
         A callable with ``fn``'s arguments that returns a float; ``.source`` shows the
-        generated code and ``.cache_size`` counts the traced structures.
+        generated code, ``.lines("forward")`` / ``.lines("backward")`` just its node
+        lines, and ``.cache_size`` counts the traced structures.
 
     Raises:
         CompileError: ``fn`` has a side effect outside the graph (``nn.BatchNorm1d`` in

@@ -316,3 +316,31 @@ def test_equal_constants_of_different_signs_or_types_keep_their_own_lines():
     assert (repr(value), repr(x.grad), repr(y.grad)) == (repr(out.data), repr(u.grad),
                                                           repr(v.grad))
     assert "* 0.0" in f.source and "* (-0.0)" in f.source
+
+
+def test_lines_lists_the_node_lines_of_each_pass_without_the_chunk_boilerplate():
+    w = Value(2.0, label="weight")
+    f = autograd.compile(lambda x: (w * x).tanh())
+    assert f.lines() == []  # nothing traced yet
+    f(1.0)
+    assert f.lines("forward") == ["v2 = v0_weight * v1", "v3 = _tanh(v2)"]
+    backward = f.lines("backward")
+    assert backward[0] == "g3 = 1.0" and backward[-1].startswith("g0_weight += ")
+    assert f.lines() == f.lines("forward") + backward
+    body = [line.strip() for line in f.source.splitlines()]
+    assert all(line in body for line in f.lines())
+    assert not any(line.startswith(("def ", "s[")) or "= s[" in line for line in f.lines())
+    with pytest.raises(ValueError, match="forward"):
+        f.lines("sideways")
+
+
+def test_lines_of_a_chunked_program_are_its_nodes_alone(monkeypatch):
+    monkeypatch.setattr(autograd.compiler, "CHUNK_LINES", 50)
+    f = autograd.compile(lambda x: autograd.sum([x * float(k) for k in range(100)]))
+    f(Value(1.0))
+    assert f.source.count("def _chunk") > 4
+    assert len(f.lines("forward")) == 101  # 100 products and the sum
+    assert not any("s[" in line for line in f.lines())
+    g = autograd.compile(lambda x: x * 2.0, grad=False)
+    g(3.0)
+    assert g.lines("forward") == ["v1 = v0 * 2.0"] and g.lines("backward") == []
