@@ -344,3 +344,30 @@ def test_lines_of_a_chunked_program_are_its_nodes_alone(monkeypatch):
     g = autograd.compile(lambda x: x * 2.0, grad=False)
     g(3.0)
     assert g.lines("forward") == ["v1 = v0 * 2.0"] and g.lines("backward") == []
+
+
+def test_a_recurrent_net_on_a_batch_repeats_by_sequence_not_by_time_step(monkeypatch):
+    # Each time step repeats within a sequence, but only whole sequences repeat all along.
+    monkeypatch.setattr(autograd.compiler, "CHUNK_NAMES", 3_000)
+    w_x, w_h = [Value(0.3), Value(-0.2)], [Value(0.5), Value(0.1)]
+
+    def loss(batch):
+        total = []
+        for xs in batch:
+            h = [Value(0.0), Value(0.0)]
+            for x in xs:
+                h = [autograd.dot([w_x[k], w_h[k]], [x, h[k]]).tanh() for k in range(2)]
+            total.append((h[0] * h[1]).exp())
+        return autograd.sum(total)
+
+    batch = [[math.cos(i * 7 + t) for t in range(40)] for i in range(40)]
+    f = autograd.compile(loss)
+    value = f(batch)
+    program = f._last
+    assert len(program.calls) > 20 and program.distinct_chunks <= 4  # 11 by time steps
+    out = loss([[Value(x) for x in xs] for xs in batch])
+    grads = [w.grad for w in w_x + w_h]
+    for w in w_x + w_h:
+        w.grad = 0.0
+    out.backward()
+    assert repr(value) == repr(out.data) and grads == [w.grad for w in w_x + w_h]
