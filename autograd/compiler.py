@@ -160,11 +160,11 @@ class _Graph:
         if not order:
             add_leaf(root)
         for node in order:
-            for parent in node.parents:
+            operands = node._parents  # a bare parent is not in a tuple
+            for parent in operands if type(operands) is tuple else (operands,):
                 if parent._op is LEAF and id(parent) not in index:
                     add_leaf(parent)
-        for k, node in enumerate(order):
-            index[id(node)] = len(leaves) + k
+        index.update(zip(map(id, order), count(len(leaves))))
         self.root = root
         self.leaves = leaves
         self.kinds = kinds
