@@ -624,7 +624,7 @@ def _saved_key(op: object, saved: object, arity: int) -> object:
 
 
 def _backward(order, nleaves, names, grads, parent_indices, keys, needs, const,
-                               root) -> list:
+              root) -> list:
     """The sweep as node groups: each node's shares, last node first, in its rule's order.
 
     Each group is (text, names, uses, defines); in ``text``, ``{0}`` is the node's
