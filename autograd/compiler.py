@@ -382,25 +382,44 @@ def _even(start: int, stop: int, per: int) -> list:
 
 
 def _periodic_extent(kinds: list, d: int) -> tuple:
-    """The widest ``[lo, hi)`` around the middle with kinds[i] == kinds[i + d] inside."""
+    """The widest ``[lo, hi)`` around the middle with kinds[i] == kinds[i + d] inside.
+
+    Each way it gallops (stretches of 64, 128, ... nodes), then bisects the stretch
+    that fails, so the cost follows the extent found, not the length of the run.
+    """
     n = len(kinds)
     middle = n // 2
-    low, high = 0, middle  # the smallest lo with kinds[lo:middle] == kinds[lo + d:middle + d]
-    while low < high:
-        mid = (low + high) // 2
-        if kinds[mid:middle] == kinds[mid + d : middle + d]:
-            high = mid
-        else:
-            low = mid + 1
-    lo = low
-    low, high = middle, n - d  # the largest e with kinds[middle:e] == kinds[middle + d:e + d]
-    while low < high:
-        mid = (low + high + 1) // 2
-        if kinds[middle:mid] == kinds[middle + d : mid + d]:
-            low = mid
-        else:
-            high = mid - 1
-    return lo, low + d
+    lo, step = middle, 64  # kinds[i] == kinds[i + d] for lo <= i < middle
+    while lo > 0:
+        start = builtins.max(0, lo - step)
+        if kinds[start:lo] == kinds[start + d : lo + d]:
+            lo, step = start, 2 * step
+            continue
+        low, high = start + 1, lo  # the smallest s with kinds[s:lo] == kinds[s + d:lo + d]
+        while low < high:
+            mid = (low + high) // 2
+            if kinds[mid:lo] == kinds[mid + d : lo + d]:
+                high = mid
+            else:
+                low = mid + 1
+        lo = low
+        break
+    end, step = middle, 64  # kinds[i] == kinds[i + d] for middle <= i < end
+    while end < n - d:
+        stop = builtins.min(n - d, end + step)
+        if kinds[end:stop] == kinds[end + d : stop + d]:
+            end, step = stop, 2 * step
+            continue
+        low, high = end, stop - 1  # the largest t with kinds[end:t] == kinds[end + d:t + d]
+        while low < high:
+            mid = (low + high + 1) // 2
+            if kinds[end:mid] == kinds[end + d : mid + d]:
+                low = mid
+            else:
+                high = mid - 1
+        end = low
+        break
+    return lo, end + d
 
 
 def _period(kinds: list, per: int) -> Optional[tuple]:
