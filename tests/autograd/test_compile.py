@@ -371,3 +371,27 @@ def test_a_recurrent_net_on_a_batch_repeats_by_sequence_not_by_time_step(monkeyp
         w.grad = 0.0
     out.backward()
     assert repr(value) == repr(out.data) and grads == [w.grad for w in w_x + w_h]
+
+
+def test_the_periodic_extent_is_the_widest_stretch_around_the_middle():
+    import random
+
+    from autograd.compiler import _periodic_extent
+
+    def one_by_one(kinds, d):
+        lo = hi = len(kinds) // 2
+        while lo > 0 and kinds[lo - 1] == kinds[lo - 1 + d]:
+            lo -= 1
+        while hi < len(kinds) - d and kinds[hi] == kinds[hi + d]:
+            hi += 1
+        return lo, hi + d
+
+    rng = random.Random(13)
+    for _ in range(500):
+        d = rng.randint(1, 30)
+        period = [rng.randint(0, 3) for _ in range(d)]
+        kinds = ([rng.randint(0, 5) for _ in range(rng.randint(0, 400))]
+                 + period * rng.randint(1, 60)
+                 + [rng.randint(0, 5) for _ in range(rng.randint(0, 400))])
+        if d < len(kinds) - len(kinds) // 2:
+            assert _periodic_extent(kinds, d) == one_by_one(kinds, d)
