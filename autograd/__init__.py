@@ -21,12 +21,13 @@ from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .html import draw_html
 from .nary import dot, logsumexp, matvec, sum  # noqa: F401 (sum: not in __all__)
 from .saving import save_graph
-from .value import Value
+from .value import Value, data_of
 
 # ``from autograd import *`` must not shadow a builtin: ``sum`` and ``compile`` are
 # reached as ``autograd.sum`` and ``autograd.compile`` (a test checks every name).
 __all__ = [
     "Value",
+    "data_of",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",

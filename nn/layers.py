@@ -18,7 +18,7 @@ from operator import mul
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import autograd
-from autograd import Value, floatmath
+from autograd import Value, data_of, floatmath
 
 from ._checks import check_choice, check_size
 from .init import check_scheme, initial_weights
@@ -178,8 +178,8 @@ class Layer(Module):
     def read_floats(self) -> tuple[list[list[float]], list[float]]:
         """A snapshot of the weights (one list per neuron) and biases as floats."""
         n = self.nin
-        flat = [w.data for w in self._flat_weights]  # one pass, not one per neuron
-        return [flat[i : i + n] for i in range(0, len(flat), n)], [b.data for b in self._biases]
+        flat = data_of(self._flat_weights)  # one pass, not one per neuron
+        return [flat[i : i + n] for i in range(0, len(flat), n)], data_of(self._biases)
 
     def forward_floats(
         self, x: Sequence[float], snapshot: Optional[tuple[list, list]] = None

@@ -20,7 +20,7 @@ from operator import mul
 from typing import Callable, Optional, Sequence, Union
 
 import autograd
-from autograd import Value
+from autograd import Value, data_of
 
 from ._checks import check_size
 from .layers import Input, _as_floats, _check_input, _has_length
@@ -78,10 +78,10 @@ class Linear(Module):
     def forward_floats(self, x: Sequence[float]) -> list[float]:
         """The layer on plain floats, the numbers the dot nodes would hold (no_grad)."""
         n = self.in_features
-        flat = [w.data for w in self._flat_weights]
+        flat = data_of(self._flat_weights)
         rows = [flat[i : i + n] for i in range(0, len(flat), n)]
         # A dot node without a bias adds 0.0 (which turns -0.0 into 0.0): so do we.
-        biases = [b.data for b in self.bias] if self.bias is not None else [0.0] * len(rows)
+        biases = data_of(self.bias) if self.bias is not None else [0.0] * len(rows)
         return [sum(map(mul, row, x)) + b for row, b in zip(rows, biases)]
 
     def extra_repr(self) -> str:

@@ -218,3 +218,10 @@ def test_star_import_shadows_no_builtin():
     assert "sum" not in namespace and "compile" not in namespace and "abs" not in namespace
     assert autograd.sum([Value(1.0), 2.0]).data == 3.0  # still reachable
     assert set(FUNCTIONS) <= set(namespace)
+
+
+def test_data_of_reads_the_same_numbers_as_the_property():
+    values = [Value(x) for x in (1.5, -0.0, math.inf, 3)]
+    got = autograd.data_of(values)
+    assert [repr(x) for x in got] == [repr(v.data) for v in values]
+    assert autograd.data_of(v for v in values) == got and autograd.data_of([]) == []
