@@ -20,7 +20,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.run
 
 notebooks: $(VENV)/.notebooks graphviz
-	$(BIN)/jupyter lab notebooks
+	@sh scripts/jupyter_lab.sh $(BIN)/jupyter notebooks
 
 graphviz:
 	@sh scripts/ensure_graphviz.sh

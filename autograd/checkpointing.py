@@ -73,7 +73,7 @@ from typing import Any, Callable, Optional
 from . import compiler, engine
 from .anomaly import AnomalyError
 from .grad_mode import enable_grad, is_grad_enabled
-from .ops import Op, register
+from .ops import LEAF, Op, register
 from .value import Value, _node
 
 __all__ = ["checkpoint", "CheckpointError", "LazyOutputs", "SEGMENT", "OUTPUT", "segment_of"]
@@ -254,7 +254,7 @@ def checkpoint(fn: Callable[..., Any], *args: Any, label: str = "", lazy: bool =
     if not parents or not interior:  # nothing to recompute toward: keep the result
         return LazyOutputs.of(result) if lazy else result
     state = _Segment(fn, args, label, array("d", [v.data for v in outputs]), fresh,
-                     interior, sum(1 for p in parents if p._parents))
+                     interior, sum(1 for p in parents if p._op is not LEAF))
     segment = _node(0.0, parents[0] if len(parents) == 1 else parents, SEGMENT, state)
     segment.label = label
     lazy_outputs = LazyOutputs(segment, outputs, result, {})
@@ -339,7 +339,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
     stamp = engine._state.new_stamp()
     opened, listed = stamp, stamp + 1
     for v in inputs:
-        if v._parents:
+        if v._op is not LEAF:
             v._walk = boundary
     leaves: list = []
     entered: list = []
@@ -347,7 +347,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
     index_of: dict = {}
     roots = []
     for v in outputs:
-        if v._parents and v._walk != boundary:
+        if v._op is not LEAF and v._walk != boundary:  # (a Value is falsy when it is 0)
             fresh.append(index_of.setdefault(id(v), len(index_of)))
             roots.append(v)
         else:
@@ -355,6 +355,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
     interior = 0
     stack = roots
     push, pop, leaf = stack.append, stack.pop, leaves.append
+    leaf_op = LEAF  # a leaf is told by its op: a bare parent Value is falsy when it is 0
     while True:  # as engine._interior_postorder (see there for why ``while True``)
         if not stack:
             break
@@ -372,7 +373,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
             parents = node._parents
             if type(parents) is not tuple:  # one parent, stored bare
                 if parents._walk < opened:
-                    if parents._parents:
+                    if parents._op is not leaf_op:
                         push(parents)
                     else:
                         parents._walk = listed
@@ -380,7 +381,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
                 continue
             for parent in parents:
                 if parent._walk < opened:
-                    if parent._parents:
+                    if parent._op is not leaf_op:
                         push(parent)
                     else:
                         parent._walk = listed
@@ -586,11 +587,12 @@ def _recompute(segment: "Value", state: _Segment, roots_from: list) -> tuple:
     stamp = engine._state.new_stamp()
     opened, listed = stamp, stamp + 1
     for parent in segment.parents:
-        if parent._parents:
+        if parent._op is not LEAF:
             parent._walk = listed  # the boundary: the inner walk does not enter it
     order: list = []
     stack = [recomputed[output._saved] for output in roots_from]
     emit, push, pop = order.append, stack.append, stack.pop
+    leaf_op = LEAF
     limit = start + 1  # a mark from a walk before fn ran again: a node it did not make
     while True:  # as engine._interior_postorder (see there for why ``while True``)
         if not stack:
@@ -600,17 +602,17 @@ def _recompute(segment: "Value", state: _Segment, roots_from: list) -> tuple:
         if mark < opened:
             if mark and mark <= limit:
                 raise CheckpointError(_foreign(state.label, node))
-            parents = node._parents
-            if not parents:
+            if node._op is leaf_op:
                 pop()
                 continue
             node._walk = opened
+            parents = node._parents
             if type(parents) is not tuple:
-                if parents._parents and parents._walk < opened:
+                if parents._op is not leaf_op and parents._walk < opened:
                     push(parents)
                 continue
             for parent in parents:
-                if parent._walk < opened and parent._parents:
+                if parent._op is not leaf_op and parent._walk < opened:
                     push(parent)
         else:
             pop()

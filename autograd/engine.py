@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from .anomaly import AnomalyError, check_rule
 from .grad_mode import _mode, slow_path
+from .ops import LEAF
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
@@ -103,12 +104,12 @@ def _backward_locked(root: "Value") -> None:
     earlier: list = []
     try:
         order = _interior_postorder(root, earlier, _state.new_stamp())
-        root.grad += 1.0
+        root._grad += 1.0
         _sweep(order)
     finally:
         # Interior nodes' gradients from earlier calls go back, sweep done or not.
         for node, grad in earlier:
-            node.grad += grad
+            node._grad += grad
 
 
 def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
@@ -118,7 +119,7 @@ def gradients(root: "Value", inputs: Sequence["Value"]) -> list:
     set aside and zeroed, the sweep runs, the answers are read, and everything is put
     back. An input outside the graph gets 0.0.
     """
-    if not root._parents:
+    if root._op is LEAF:
         return [1.0 if x is root else 0.0 for x in inputs]
     with _state.lock: return _gradients_locked(root, inputs)  # noqa: E701
 
@@ -127,7 +128,7 @@ def _gradients_locked(root: "Value", inputs: Sequence["Value"]) -> list:
     with _from_zero_gradients(root) as (order, stamp):
         in_graph = [x._walk == stamp + 1 for x in inputs]  # listed by this walk
         _sweep(order)
-        return [x.grad if present else 0.0 for x, present in zip(inputs, in_graph)]
+        return [x._grad if present else 0.0 for x, present in zip(inputs, in_graph)]
 
 
 def recorded_sweep(root: "Value") -> list:
@@ -153,7 +154,7 @@ def recorded_sweep(root: "Value") -> list:
         Whatever a rule raises (``ZeroDivisionError`` from the rule of ``x.log()`` once
         ``x.data`` is set to 0, say), after every gradient is put back.
     """
-    if not root._parents:
+    if root._op is LEAF:
         return []
     with _state.lock: return _recorded_sweep_locked(root)  # noqa: E701
 
@@ -163,16 +164,16 @@ def _recorded_sweep_locked(root: "Value") -> list:
     with _from_zero_gradients(root) as (order, _):
         for node in reversed(order):
             parents = tuple({id(parent): parent for parent in node.parents}.values())
-            before = tuple(parent.grad for parent in parents)
+            before = tuple(parent._grad for parent in parents)
             node._op.float_rule(node)
-            steps.append((node, parents, before, tuple(parent.grad for parent in parents)))
+            steps.append((node, parents, before, tuple(parent._grad for parent in parents)))
     return steps
 
 
 def sweep_order(root: "Value") -> list:
     """The interior nodes of ``root``'s graph in the order ``backward()`` lists them (its
     sweep runs their rules last first), leaving every ``.grad`` as it was."""
-    if not root._parents:
+    if root._op is LEAF:
         return []
     with _state.lock: return _sweep_order_locked(root)  # noqa: E701
 
@@ -183,7 +184,7 @@ def _sweep_order_locked(root: "Value") -> list:
         return _interior_postorder(root, earlier, _state.new_stamp())
     finally:
         for node, grad in earlier:
-            node.grad = grad
+            node._grad = grad
 
 
 @contextmanager
@@ -198,18 +199,18 @@ def _from_zero_gradients(root: "Value") -> Iterator[tuple[list, int]]:
     stamp = _state.new_stamp()
     try:
         order = _interior_postorder(root, earlier, stamp, leaves)
-        kept = [leaf.grad for leaf in leaves]
+        kept = [leaf._grad for leaf in leaves]
         for leaf in leaves:
-            leaf.grad = 0.0
-        root.grad += 1.0
+            leaf._grad = 0.0
+        root._grad += 1.0
         yield order, stamp
     finally:
         for node in order:
-            node.grad = 0.0
+            node._grad = 0.0
         for node, grad in earlier:
-            node.grad = grad
+            node._grad = grad
         for leaf, grad in zip(leaves, kept):
-            leaf.grad = grad
+            leaf._grad = grad
 
 
 def _sweep(order: list) -> None:
@@ -242,13 +243,14 @@ def _interior_postorder(
     lists every leaf once (marking it LISTED), for ``gradients``.
     """
     order: list = []
-    if not root._parents:
+    if root._op is LEAF:
         return order
     emit = order.append
     stack = [root]
     push = stack.append
     pop = stack.pop
     opened, listed = stamp, stamp + 1  # a mark below ``opened`` is unseen by this walk
+    leaf = LEAF  # hot: a local, read once for every parent below
     # The one-parent case (``_parents`` holds the parent itself) and the tuple case are
     # written out separately: this is the hot loop of every training step. It is a
     # ``while True`` loop because CPython 3.11 specialises a function's bytecode only
@@ -267,7 +269,7 @@ def _interior_postorder(
             while type(parents) is not tuple:
                 if parents._walk >= opened:
                     break
-                if not parents._parents:
+                if parents._op is leaf:
                     if leaves is not None:
                         parents._walk = listed
                         leaves.append(parents)
@@ -277,7 +279,7 @@ def _interior_postorder(
                 parents = parents._parents
             else:
                 for parent in parents:
-                    if parent._parents:
+                    if parent._op is not leaf:
                         if parent._walk < opened:
                             push(parent)
                     elif leaves is not None and parent._walk < opened:
@@ -288,19 +290,19 @@ def _interior_postorder(
             if mark == opened:  # every parent above it on the stack is listed now
                 node._walk = listed
                 emit(node)
-                if node.grad:
-                    earlier.append((node, node.grad))
-                    node.grad = 0.0
+                if node._grad:
+                    earlier.append((node, node._grad))
+                    node._grad = 0.0
     return order
 
 
 def _sweep_checked(order: list) -> None:
     """The sweep with every new gradient checked (anomaly mode)."""
     root = order[-1]
-    if not math.isfinite(root.grad):
-        raise AnomalyError(f"detect_anomaly: the output's gradient is {root.grad!r}")
+    if not math.isfinite(root._grad):
+        raise AnomalyError(f"detect_anomaly: the output's gradient is {root._grad!r}")
     for node in reversed(order):
         parents = node.parents
-        grads_before = [parent.grad for parent in parents]
+        grads_before = [parent._grad for parent in parents]
         node._op.float_rule(node)
         check_rule(node, grads_before)

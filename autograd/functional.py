@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 from . import nary
 from .engine import gradients, topological_order
 from .grad_mode import enable_grad
+from .ops import LEAF
 from .value import Value
 
 Floats = Sequence[float]
@@ -63,7 +64,7 @@ def _grad_as_values(output: Value, inputs: Sequence[Value]) -> list[Value]:
     with enable_grad():
         for node in reversed(order):
             g = grads.get(node)
-            if g is None or not node._parents or node not in leads_to_input:
+            if g is None or node._op is LEAF or node not in leads_to_input:
                 continue
             shares = node._op.value_rule(node, g)
             for parent, share in zip(node.parents, shares):

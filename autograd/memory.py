@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from . import checkpointing, draw_groups
 from .engine import topological_order
+from .ops import LEAF
 from .value import Value
 
 __all__ = ["memory_report", "MemoryReport", "Row", "SegmentRow"]
@@ -196,12 +197,13 @@ def memory_report(root: Value, model: Optional[Any] = None) -> MemoryReport:
     outputs_of: dict = {}
     for node in order:
         parents = node._parents
-        count = 0 if not parents else (len(parents) if type(parents) is tuple else 1)
+        is_leaf = node._op is LEAF  # not ``not parents``: a bare parent Value may be falsy
+        count = 0 if is_leaf else (len(parents) if type(parents) is tuple else 1)
         nbytes = size(node, node.data, node.grad, node.label or None)
-        if parents and type(parents) is tuple:  # a leaf's () is the one shared empty tuple
+        if not is_leaf and type(parents) is tuple:  # a leaf's () is the one empty tuple
             nbytes += size(parents)
         nbytes += size.saved(node._saved)
-        if parents:
+        if not is_leaf:
             interior += 1
             name = node._op.label.replace("{}", "c")
         else:
@@ -226,7 +228,7 @@ def memory_report(root: Value, model: Optional[Any] = None) -> MemoryReport:
             if unit is not None:
                 module = unit.layer.module if unit.layer is not None else unit.module
                 module = module or "model"
-            elif not node._parents and id(node) in names:
+            elif node._op is LEAF and id(node) in names:
                 module = _layer_of_parameter(names[id(node)])
             else:
                 module = NO_MODULE
@@ -246,7 +248,7 @@ def memory_report(root: Value, model: Optional[Any] = None) -> MemoryReport:
         parents = node.parents
         segments.append(SegmentRow(
             label=state.label, outputs=len(outputs), inputs=state.inputs,
-            leaves=sum(1 for p in parents if not p._parents),
+            leaves=sum(1 for p in parents if p._op is LEAF),
             bytes=nbytes + sum(outputs), recomputed=state.interior))
     return MemoryReport(len(order), interior, len(order) - interior, edges, total, by_op,
                         by_module, segments)

@@ -63,16 +63,16 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 (autograd.sum, by des
             constant += _number(v, f"sum: item {i}")
     if not parents:
         return Value(constant)
-    data = builtins.sum([p.data for p in parents])
+    data = builtins.sum([p._data for p in parents])
     if constant:
         return _node(data + constant, tuple(parents), SUM_CONSTANT, constant)
     return _node(data, tuple(parents), SUM)
 
 
 def _sum_float_rule(node: Value) -> None:
-    g = node.grad
+    g = node._grad
     for p in node._parents:
-        p.grad += g
+        p._grad += g
 
 
 def _sum_value_rule(node: Value, g: Value) -> tuple:
@@ -121,7 +121,7 @@ def _operands(
     item by item and numbers are validated.
     """
     if data is None:
-        data = [v.data for v in seq if type(v) is Value]
+        data = [v._data for v in seq if type(v) is Value]
     if data and len(data) == len(seq):
         return VALUES, seq, data
     kinds = set(map(type, seq))
@@ -170,14 +170,14 @@ def matvec(
             raise ValueError(f"matvec: rows[{j}] has {len(row)} entries but xs has {n}")
         # The layer cases, written out: a row of Values and a Value bias, applied to
         # Values (a hidden layer) or to numbers (a first layer).
-        w_data = [w.data for w in row if type(w) is Value]
+        w_data = [w._data for w in row if type(w) is Value]
         if type(bias) is Value and n and len(w_data) == n:
             if x_data is not None:
-                data = builtins.sum(map(mul, w_data, x_data)) + bias.data
+                data = builtins.sum(map(mul, w_data, x_data)) + bias._data
                 out.append(_node(data, (*row, *xs, bias), DOT, n))
                 continue
             if x_kind is NUMBERS:
-                data = builtins.sum(map(mul, w_data, xs)) + bias.data
+                data = builtins.sum(map(mul, w_data, xs)) + bias._data
                 out.append(_node(data, (*row, bias), DOT_NUMBERS, xs))
                 continue
         w_operands = _operands(row, f"matvec: rows[{j}]", w_data)
@@ -193,7 +193,7 @@ def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
         offset = 0.0
     elif type(bias) is Value:
         extra = (bias,)
-        offset = bias.data
+        offset = bias._data
     else:
         extra = ()
         offset = _number(bias, "dot: bias")
@@ -218,7 +218,7 @@ def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
     # Values and numbers mixed within a side (or a number bias, or a Value bias on
     # numbers): the general, slower form.
     data = builtins.sum(
-        (w.data if type(w) is Value else w) * (x.data if type(x) is Value else x)
+        (w._data if type(w) is Value else w) * (x._data if type(x) is Value else x)
         for w, x in zip(ws, xs)
     )
     values = [w for w in ws if type(w) is Value] + [x for x in xs if type(x) is Value]
@@ -229,14 +229,14 @@ def _dot_node(w_operands: tuple, x_operands: tuple, bias: object) -> Value:
 
 def _dot_float_rule(node: Value) -> None:
     # parents = (w_1..w_n, x_1..x_n[, bias]); _saved = n
-    g = node.grad
+    g = node._grad
     parents = node._parents
     n = node._saved
     for w, x in zip(parents, parents[n : 2 * n]):  # zip stops after the n weights
-        w.grad += g * x.data
-        x.grad += g * w.data
+        w._grad += g * x._data
+        x._grad += g * w._data
     if len(parents) > 2 * n:
-        parents[-1].grad += g
+        parents[-1]._grad += g
 
 
 def _dot_value_rule(node: Value, g: Value) -> tuple:
@@ -276,13 +276,13 @@ DOT = register(Op(
 
 def _dot_numbers_float_rule(node: Value) -> None:
     # parents = (v_1..v_n[, bias]); _saved = the n numbers they multiply
-    g = node.grad
+    g = node._grad
     parents = node._parents
     numbers = node._saved
     for v, c in zip(parents, numbers):
-        v.grad += g * c
+        v._grad += g * c
     if len(parents) > len(numbers):
-        parents[-1].grad += g
+        parents[-1]._grad += g
 
 
 def _dot_numbers_value_rule(node: Value, g: Value) -> tuple:
@@ -322,17 +322,17 @@ DOT_NUMBERS = register(Op(
 
 
 def _dot_mixed_float_rule(node: Value) -> None:
-    g = node.grad
+    g = node._grad
     ws, xs, bias = node._saved
     for w, x in zip(ws, xs):
         w_is_value = type(w) is Value
         x_is_value = type(x) is Value
         if w_is_value:
-            w.grad += g * (x.data if x_is_value else x)
+            w._grad += g * (x._data if x_is_value else x)
         if x_is_value:
-            x.grad += g * (w.data if w_is_value else w)
+            x._grad += g * (w._data if w_is_value else w)
     if type(bias) is Value:
-        bias.grad += g
+        bias._grad += g
 
 
 def _dot_mixed_value_rule(node: Value, g: Value) -> tuple:
@@ -413,7 +413,7 @@ def logsumexp(values: Iterable[Operand]) -> Value:
                     for i, v in enumerate(values))
     if not parents:
         raise ValueError("logsumexp: needs at least one value, got none")
-    return _node(_float_logsumexp([p.data for p in parents]), parents, LOGSUMEXP)
+    return _node(_float_logsumexp([p._data for p in parents]), parents, LOGSUMEXP)
 
 
 def _float_logsumexp(xs: Sequence[float]) -> float:
@@ -426,10 +426,10 @@ def _float_logsumexp(xs: Sequence[float]) -> float:
 
 
 def _logsumexp_float_rule(node: Value) -> None:
-    g = node.grad
-    out = node.data
+    g = node._grad
+    out = node._data
     for p in node._parents:
-        p.grad += g * _float_exp(p.data - out)
+        p._grad += g * _float_exp(p._data - out)
 
 
 def _logsumexp_value_rule(node: Value, g: Value) -> tuple:

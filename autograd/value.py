@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Union
+from typing import Iterable, Union
 
 from . import engine, floatmath
 from .grad_mode import slow_path
@@ -36,8 +36,8 @@ _new = object.__new__
 def _node(data: float, parents: object, op: Op, saved: object = None) -> "Value":
     """The result of an operation: a graph node, or a leaf when grad mode is off."""
     out = _new(Value)
-    out.data = data
-    out.grad = 0.0
+    out._data = data
+    out._grad = 0.0
     out.label = ""
     out._walk = 0  # engine.UNSEEN
     if slow_path.count:
@@ -70,14 +70,14 @@ def _add(self: "Value", other: Operand) -> "Value":
     """a + b.   d/da = 1, d/db = 1."""
     kind = type(other)
     if kind is Value:
-        return _node(self.data + other.data, (self, other), ADD)
+        return _node(self._data + other._data, (self, other), ADD)
     c = other if kind is float or kind is int else _constant(other)
     if c is None:
         return NotImplemented
     # hot: _node inlined (x + c and x * c are the commonest nodes); saves a call per node.
     out = _new(Value)
-    out.data = self.data + c
-    out.grad = 0.0
+    out._data = self._data + c
+    out._grad = 0.0
     out.label = ""
     out._walk = 0
     if slow_path.count:
@@ -91,9 +91,9 @@ def _add(self: "Value", other: Operand) -> "Value":
 
 def _add_float_rule(node: "Value") -> None:
     a, b = node._parents
-    g = node.grad
-    a.grad += g
-    b.grad += g
+    g = node._grad
+    a._grad += g
+    b._grad += g
 
 
 def _add_value_rule(node: "Value", g: "Value") -> tuple:
@@ -107,7 +107,7 @@ ADD = register(Op("+", _add_float_rule, _add_value_rule, examples=(
 
 def _pass_through_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad
+    a._grad += node._grad
 
 
 def _pass_through_value_rule(node: "Value", g: "Value") -> tuple:
@@ -130,18 +130,18 @@ def _sub(self: "Value", other: Operand) -> "Value":
     """a - b.   d/da = 1, d/db = -1."""
     kind = type(other)
     if kind is Value:
-        return _node(self.data - other.data, (self, other), SUB)
+        return _node(self._data - other._data, (self, other), SUB)
     c = other if kind is float or kind is int else _constant(other)
     if c is None:
         return NotImplemented
-    return _node(self.data - c, self, SUB_CONSTANT, c)
+    return _node(self._data - c, self, SUB_CONSTANT, c)
 
 
 def _sub_float_rule(node: "Value") -> None:
     a, b = node._parents
-    g = node.grad
-    a.grad += g
-    b.grad -= g
+    g = node._grad
+    a._grad += g
+    b._grad -= g
 
 
 def _sub_value_rule(node: "Value", g: "Value") -> tuple:
@@ -164,12 +164,12 @@ def _rsub(self: "Value", other: Number) -> "Value":
     c = _constant(other)
     if c is None:
         return NotImplemented
-    return _node(c - self.data, self, RSUB_CONSTANT, c)
+    return _node(c - self._data, self, RSUB_CONSTANT, c)
 
 
 def _negate_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad -= node.grad
+    a._grad -= node._grad
 
 
 def _negate_value_rule(node: "Value", g: "Value") -> tuple:
@@ -185,7 +185,7 @@ RSUB_CONSTANT = register(Op(
 
 def _neg(self: "Value") -> "Value":
     """-a.   d/da = -1."""
-    return _node(-self.data, self, NEG)
+    return _node(-self._data, self, NEG)
 
 
 NEG = register(Op("neg", _negate_float_rule, _negate_value_rule, examples=(
@@ -200,14 +200,14 @@ def _mul(self: "Value", other: Operand) -> "Value":
     """a * b.   d/da = b, d/db = a."""
     kind = type(other)
     if kind is Value:
-        return _node(self.data * other.data, (self, other), MUL)
+        return _node(self._data * other._data, (self, other), MUL)
     c = other if kind is float or kind is int else _constant(other)
     if c is None:
         return NotImplemented
     # hot: _node inlined (x + c and x * c are the commonest nodes); saves a call per node.
     out = _new(Value)
-    out.data = self.data * c
-    out.grad = 0.0
+    out._data = self._data * c
+    out._grad = 0.0
     out.label = ""
     out._walk = 0
     if slow_path.count:
@@ -221,9 +221,9 @@ def _mul(self: "Value", other: Operand) -> "Value":
 
 def _mul_float_rule(node: "Value") -> None:
     a, b = node._parents
-    g = node.grad
-    a.grad += g * b.data
-    b.grad += g * a.data
+    g = node._grad
+    a._grad += g * b._data
+    b._grad += g * a._data
 
 
 def _mul_value_rule(node: "Value", g: "Value") -> tuple:
@@ -238,7 +238,7 @@ MUL = register(Op("*", _mul_float_rule, _mul_value_rule, examples=(
 
 def _scale_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad * node._saved
+    a._grad += node._grad * node._saved
 
 
 def _scale_value_rule(node: "Value", g: "Value") -> tuple:
@@ -259,15 +259,15 @@ MUL_CONSTANT = register(Op(
 def _truediv(self: "Value", other: Operand) -> "Value":
     """a / b.   d/da = 1/b, d/db = -a/b**2 = -(a/b)/b."""
     if type(other) is Value:
-        if other.data == 0.0:
-            _divides_by_zero(self.data, other.data)
-        return _node(self.data / other.data, (self, other), DIV)
+        if other._data == 0.0:
+            _divides_by_zero(self._data, other._data)
+        return _node(self._data / other._data, (self, other), DIV)
     c = _constant(other)
     if c is None:
         return NotImplemented
     if c == 0:
-        _divides_by_zero(self.data, c)
-    return _node(self.data / c, self, DIV_CONSTANT, c)
+        _divides_by_zero(self._data, c)
+    return _node(self._data / c, self, DIV_CONSTANT, c)
 
 
 def _divides_by_zero(a: float, b: float) -> float:
@@ -277,9 +277,9 @@ def _divides_by_zero(a: float, b: float) -> float:
 
 def _div_float_rule(node: "Value") -> None:
     a, b = node._parents
-    g_over_b = node.grad / b.data
-    a.grad += g_over_b
-    b.grad -= g_over_b * node.data
+    g_over_b = node._grad / b._data
+    a._grad += g_over_b
+    b._grad -= g_over_b * node._data
 
 
 def _div_value_rule(node: "Value", g: "Value") -> tuple:
@@ -300,7 +300,7 @@ DIV = register(Op("/", _div_float_rule, _div_value_rule, examples=(
 
 def _div_constant_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad / node._saved
+    a._grad += node._grad / node._saved
 
 
 def _div_constant_value_rule(node: "Value", g: "Value") -> tuple:
@@ -319,14 +319,14 @@ def _rtruediv(self: "Value", other: Number) -> "Value":
     c = _constant(other)
     if c is None:
         return NotImplemented
-    if self.data == 0.0:
-        _divides_by_zero(c, self.data)
-    return _node(c / self.data, self, RDIV_CONSTANT, c)
+    if self._data == 0.0:
+        _divides_by_zero(c, self._data)
+    return _node(c / self._data, self, RDIV_CONSTANT, c)
 
 
 def _rdiv_constant_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad -= node.grad * node.data / a.data
+    a._grad -= node._grad * node._data / a._data
 
 
 def _rdiv_constant_value_rule(node: "Value", g: "Value") -> tuple:
@@ -421,30 +421,30 @@ def _pow(self: "Value", other: Operand) -> "Value":
     """a ** n.   d/da = n * a**(n-1) (0 everywhere when n == 0);
     with a Value exponent b also d/db = a**b * log(a) (0 at a == 0)."""
     if type(other) is Value:
-        _check_value_exponent(self.data, other.data)
-        return _node(_power(self.data, other.data), (self, other), POW)
+        _check_value_exponent(self._data, other._data)
+        return _node(_power(self._data, other._data), (self, other), POW)
     c = _constant(other)
     if c is None:
         return NotImplemented
-    return _node(_power(self.data, c), self, POW_CONSTANT, c)
+    return _node(_power(self._data, c), self, POW_CONSTANT, c)
 
 
 def _pow_float_rule(node: "Value") -> None:
     a, b = node._parents
-    g = node.grad
-    a.grad += g * _power_derivative(a.data, b.data)
-    b.grad += g * node.data * _log_or_zero(a.data)
+    g = node._grad
+    a._grad += g * _power_derivative(a._data, b._data)
+    b._grad += g * node._data * _log_or_zero(a._data)
 
 
 def _pow_value_rule(node: "Value", g: "Value") -> tuple:
     a, b = node._parents
-    if a.data == 0.0:
+    if a._data == 0.0:
         # a ** (b - 1) may not exist at 0: use the slope's value (no higher orders).
-        d_base = g * _power_derivative(a.data, b.data)
+        d_base = g * _power_derivative(a._data, b._data)
     else:
         # Even at b == 0 keep b in the expression: its derivatives in b are not 0.
         d_base = g * b * a ** (b - 1)
-    d_exponent = g * node * a.log() if a.data > 0.0 else g * 0.0
+    d_exponent = g * node * a.log() if a._data > 0.0 else g * 0.0
     return d_base, d_exponent
 
 
@@ -461,14 +461,14 @@ POW = register(Op("**", _pow_float_rule, _pow_value_rule, examples=(
 
 def _pow_constant_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad * _power_derivative(a.data, node._saved)
+    a._grad += node._grad * _power_derivative(a._data, node._saved)
 
 
 def _pow_constant_value_rule(node: "Value", g: "Value") -> tuple:
     a = node._parents
     n = node._saved
-    if n == 0 or (a.data == 0.0 and n < 1):
-        return (g * _power_derivative(a.data, n),)
+    if n == 0 or (a._data == 0.0 and n < 1):
+        return (g * _power_derivative(a._data, n),)
     return (g * n * a ** (n - 1),)
 
 
@@ -492,12 +492,12 @@ def _rpow(self: "Value", other: Number) -> "Value":
     c = _constant(other)
     if c is None:
         return NotImplemented
-    return _node(_checked_power(c, self.data), self, RPOW_CONSTANT, c)
+    return _node(_checked_power(c, self._data), self, RPOW_CONSTANT, c)
 
 
 def _rpow_constant_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad * node.data * _log_or_zero(node._saved)
+    a._grad += node._grad * node._data * _log_or_zero(node._saved)
 
 
 def _rpow_constant_value_rule(node: "Value", g: "Value") -> tuple:
@@ -518,7 +518,7 @@ RPOW_CONSTANT = register(Op(
 
 def _exp(self: "Value") -> "Value":
     """exp(a).   d/da = exp(a)."""
-    return _node(_float_exp(self.data), self, EXP)
+    return _node(_float_exp(self._data), self, EXP)
 
 
 def _float_exp(x: float) -> float:
@@ -533,7 +533,7 @@ def _float_exp(x: float) -> float:
 
 def _exp_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad * node.data
+    a._grad += node._grad * node._data
 
 
 def _exp_value_rule(node: "Value", g: "Value") -> tuple:
@@ -547,7 +547,7 @@ EXP = register(Op("exp", _exp_float_rule, _exp_value_rule, examples=(
 
 def _log(self: "Value") -> "Value":
     """Natural log.   d/da = 1/a.   Needs a > 0."""
-    return _node(_float_log(self.data), self, LOG)
+    return _node(_float_log(self._data), self, LOG)
 
 
 def _float_log(x: float) -> float:
@@ -558,7 +558,7 @@ def _float_log(x: float) -> float:
 
 def _log_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad / a.data
+    a._grad += node._grad / a._data
 
 
 def _log_value_rule(node: "Value", g: "Value") -> tuple:
@@ -573,7 +573,7 @@ LOG = register(Op("log", _log_float_rule, _log_value_rule, examples=(
 
 def _tanh(self: "Value") -> "Value":
     """tanh(a).   d/da = 1 - tanh(a)**2.   Never overflows: tanh(1000) == 1.0."""
-    return _node(_float_tanh(self.data), self, TANH)
+    return _node(_float_tanh(self._data), self, TANH)
 
 
 _float_tanh = floatmath.tanh
@@ -581,8 +581,8 @@ _float_tanh = floatmath.tanh
 
 def _tanh_float_rule(node: "Value") -> None:
     a = node._parents
-    t = node.data
-    a.grad += node.grad * (1.0 - t * t)
+    t = node._data
+    a._grad += node._grad * (1.0 - t * t)
 
 
 def _tanh_value_rule(node: "Value", g: "Value") -> tuple:
@@ -597,7 +597,7 @@ TANH = register(Op("tanh", _tanh_float_rule, _tanh_value_rule, examples=(
 
 def _sigmoid(self: "Value") -> "Value":
     """1 / (1 + exp(-a)).   d/da = s * (1 - s).   Never overflows."""
-    return _node(_float_sigmoid(self.data), self, SIGMOID)
+    return _node(_float_sigmoid(self._data), self, SIGMOID)
 
 
 _float_sigmoid = floatmath.sigmoid
@@ -605,8 +605,8 @@ _float_sigmoid = floatmath.sigmoid
 
 def _sigmoid_float_rule(node: "Value") -> None:
     a = node._parents
-    s = node.data
-    a.grad += node.grad * s * (1.0 - s)
+    s = node._data
+    a._grad += node._grad * s * (1.0 - s)
 
 
 def _sigmoid_value_rule(node: "Value", g: "Value") -> tuple:
@@ -621,12 +621,12 @@ SIGMOID = register(Op("sigmoid", _sigmoid_float_rule, _sigmoid_value_rule, examp
 
 def _relu(self: "Value") -> "Value":
     """max(a, 0).   d/da = 1 for a > 0, else 0 (0 at a == 0).   NaN stays NaN."""
-    x = self.data
+    x = self._data
     # hot: _node and floatmath.relu inlined (a ReLU follows every hidden neuron; saves
     # two calls per node); tests/autograd/test_registry.py pins both copies to the originals.
     out = _new(Value)
-    out.data = x if x > 0.0 or x != x else 0.0
-    out.grad = 0.0
+    out._data = x if x > 0.0 or x != x else 0.0
+    out._grad = 0.0
     out.label = ""
     out._walk = 0
     if slow_path.count:
@@ -646,16 +646,16 @@ def _relu_slope(x: float) -> float:
 
 def _relu_float_rule(node: "Value") -> None:
     a = node._parents
-    x = a.data
+    x = a._data
     if x > 0.0:
-        a.grad += node.grad
+        a._grad += node._grad
     elif x != x:
-        a.grad += x
+        a._grad += x
 
 
 def _relu_value_rule(node: "Value", g: "Value") -> tuple:
     a = node._parents
-    return (g * _relu_slope(a.data),)
+    return (g * _relu_slope(a._data),)
 
 
 RELU = register(Op("relu", _relu_float_rule, _relu_value_rule, examples=(
@@ -673,7 +673,7 @@ RELU = register(Op("relu", _relu_float_rule, _relu_value_rule, examples=(
 
 def _sqrt(self: "Value") -> "Value":
     """sqrt(a).   d/da = 1 / (2 sqrt(a)) (infinite at 0).   Needs a >= 0."""
-    return _node(_float_sqrt(self.data), self, SQRT)
+    return _node(_float_sqrt(self._data), self, SQRT)
 
 
 def _float_sqrt(x: float) -> float:
@@ -684,12 +684,12 @@ def _float_sqrt(x: float) -> float:
 
 def _sqrt_float_rule(node: "Value") -> None:
     a = node._parents
-    root = node.data
-    a.grad += node.grad * (0.5 / root if root != 0.0 else math.inf)
+    root = node._data
+    a._grad += node._grad * (0.5 / root if root != 0.0 else math.inf)
 
 
 def _sqrt_value_rule(node: "Value", g: "Value") -> tuple:
-    if node.data == 0.0:
+    if node._data == 0.0:
         return (g * math.inf,)
     return (g * 0.5 / node,)
 
@@ -705,7 +705,7 @@ SQRT = register(Op("sqrt", _sqrt_float_rule, _sqrt_value_rule, examples=(
 
 def _abs(self: "Value") -> "Value":
     """|a|.   d/da = sign(a) (0 at a == 0)."""
-    return _node(abs(self.data), self, ABS)
+    return _node(abs(self._data), self, ABS)
 
 
 def _sign(x: float) -> float:
@@ -718,12 +718,12 @@ def _sign(x: float) -> float:
 
 def _abs_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad * _sign(a.data)
+    a._grad += node._grad * _sign(a._data)
 
 
 def _abs_value_rule(node: "Value", g: "Value") -> tuple:
     a = node._parents
-    return (g * _sign(a.data),)
+    return (g * _sign(a._data),)
 
 
 ABS = register(Op("abs", _abs_float_rule, _abs_value_rule, examples=(
@@ -736,7 +736,7 @@ ABS = register(Op("abs", _abs_float_rule, _abs_value_rule, examples=(
 
 def _softplus(self: "Value") -> "Value":
     """log(1 + exp(a)).   d/da = sigmoid(a).   Never overflows: softplus(1000) == 1000.0."""
-    return _node(_float_softplus(self.data), self, SOFTPLUS)
+    return _node(_float_softplus(self._data), self, SOFTPLUS)
 
 
 def _float_softplus(x: float) -> float:
@@ -748,7 +748,7 @@ def _float_softplus(x: float) -> float:
 
 def _softplus_float_rule(node: "Value") -> None:
     a = node._parents
-    a.grad += node.grad * _float_sigmoid(a.data)
+    a._grad += node._grad * _float_sigmoid(a._data)
 
 
 def _softplus_value_rule(node: "Value", g: "Value") -> tuple:
@@ -779,6 +779,43 @@ def _as_float(data: object, where: str) -> float:
         raise OverflowError(message) from None
 
 
+def _assigned_number(number: object, attribute: str) -> float:
+    """``number`` as the float to store in ``.data`` or ``.grad``; a TypeError that says
+    what to write instead for anything else (a Value, a str, a bool, None for data)."""
+    kind = type(number)
+    if kind is not bool and isinstance(number, Real):
+        return _as_float(number, f"Value.{attribute}")
+    if attribute == "data":
+        fix = (
+            "assign a number, e.g. p.data -= lr * p.grad"
+            if kind is Value
+            else "assign an int or float"
+        )
+    else:
+        fix = "reset gradients with zero_grad() or p.grad = 0.0"
+    got = f"a Value (data={number._data!r})" if kind is Value else f"{kind.__name__} {number!r}"
+    raise TypeError(f"Value.{attribute} must be an int or float, got {got}: {fix}")
+
+
+def _compared(other: object, symbol: str) -> float:
+    """The number to compare ``data`` with: a Value's data, or a real number."""
+    if type(other) is Value:
+        return other._data
+    c = _constant(other)
+    if c is None:
+        raise TypeError(
+            f"'{symbol}' compares a Value with a Value or a number, not {type(other).__name__}"
+        )
+    return c
+
+
+def _equality_with_number(value: "Value", number: object, symbol: str) -> None:
+    raise TypeError(
+        f"Value {symbol} {number!r}: '==' between Values is identity (they are graph nodes); "
+        f"compare the numbers instead: v.data {symbol} {number!r}"
+    )
+
+
 class Value:
     """A scalar in a computation graph: ``data``, its gradient ``grad`` and its history.
 
@@ -791,13 +828,16 @@ class Value:
 
     # _parents: a tuple of Values, or the one parent itself (see the module docstring).
     # _walk: the engine's walk mark during backward() (engine.UNSEEN at all other times).
-    __slots__ = ("data", "grad", "label", "_parents", "_op", "_saved", "_walk")
+    # _data, _grad: the number and its gradient behind the checked ``data`` and ``grad``
+    # properties. The engine, the ops and compiled code read and write the slots
+    # directly, so the checks cost nothing on the hot path.
+    __slots__ = ("_data", "_grad", "label", "_parents", "_op", "_saved", "_walk")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self.data = _as_float(data, "Value(data)")
-        self.grad = 0.0
+        self._data = _as_float(data, "Value(data)")
+        self._grad = 0.0
         self.label = label
         self._parents: object = ()
         self._op = LEAF
@@ -817,16 +857,104 @@ class Value:
         """The operation that made this Value (``'*'``, ``'tanh'``, ...); ``''`` for a leaf."""
         return self._op.name
 
+    # -- the number and its gradient, checked on assignment -------------------------------
+
+    @property
+    def data(self) -> float:
+        """The number this Value holds; assign an int or float (``p.data -= lr * p.grad``)."""
+        return self._data
+
+    @data.setter
+    def data(self, number: object) -> None:
+        if type(number) is not float:
+            number = _assigned_number(number, "data")
+        self._data = number
+
+    @property
+    def grad(self) -> float:
+        """d(output)/d(self), accumulated by ``backward()``; 0.0 until then.
+
+        Assign an int or float; ``None`` (PyTorch's "no gradient yet") is stored as 0.0.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, number: object) -> None:
+        if type(number) is not float:
+            number = 0.0 if number is None else _assigned_number(number, "grad")
+        self._grad = number
+
+    def item(self) -> float:
+        """The number this Value holds, as a float (PyTorch's ``tensor.item()``)."""
+        return self._data
+
     def __repr__(self) -> str:
-        parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
+        parts = [f"data={self._data!r}", f"grad={self._grad!r}"]
         if self.label:
             parts.append(f"label={self.label!r}")
-        if self._parents:
+        if self._op is not LEAF:
             parts.append(f"op={self._op.name!r}")
         return f"Value({', '.join(parts)})"
 
+    # -- a Python scalar where that is safe: these read ``data`` and return plain numbers,
+    # outside the graph (no gradient flows through them) --------------------------------
+
     def __float__(self) -> float:
-        return self.data
+        return self._data
+
+    def __int__(self) -> int:
+        return int(self._data)
+
+    def __trunc__(self) -> int:
+        return math.trunc(self._data)
+
+    def __floor__(self) -> int:
+        return math.floor(self._data)
+
+    def __ceil__(self) -> int:
+        return math.ceil(self._data)
+
+    def __round__(self, ndigits: object = None) -> Number:
+        return round(self._data, ndigits)  # type: ignore[call-overload]
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats ``v.data``; ``f"{v}"`` is ``repr(v)``."""
+        return format(self._data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        """``v.data != 0``, as for a PyTorch scalar (so ``if loss:`` reads the number)."""
+        return self._data != 0.0
+
+    def __lt__(self, other: Operand) -> bool:
+        return self._data < _compared(other, "<")
+
+    def __le__(self, other: Operand) -> bool:
+        return self._data <= _compared(other, "<=")
+
+    def __gt__(self, other: Operand) -> bool:
+        return self._data > _compared(other, ">")
+
+    def __ge__(self, other: Operand) -> bool:
+        return self._data >= _compared(other, ">=")
+
+    # ``==`` stays identity, because Values are graph nodes and dict keys (the engine,
+    # draw and grad key on them). Comparing with a number would then be silently False
+    # beside a ``<=`` that reads ``data``, so it raises instead.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Value:
+            return self is other
+        if _constant(other) is not None:
+            _equality_with_number(self, other, "==")
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if type(other) is Value:
+            return self is not other
+        if _constant(other) is not None:
+            _equality_with_number(self, other, "!=")
+        return NotImplemented
+
+    __hash__ = object.__hash__
 
     # -- gradients -----------------------------------------------------------------------
 
@@ -840,7 +968,7 @@ class Value:
 
     def detach(self) -> "Value":
         """A new leaf with the same data (and label): gradients do not flow through it."""
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
     # -- the operations, each defined in its block above -----------------------------------
 
@@ -864,3 +992,15 @@ class Value:
 
     def __pos__(self) -> "Value":
         return self
+
+
+def data_of(values: "Iterable[Value]") -> list:
+    """The ``data`` of every Value in ``values``, as a list of floats.
+
+    The same numbers as ``[v.data for v in values]``, read straight from the slot: nn's
+    float paths snapshot their weights with it.
+    """
+    # hot: skips the property's Python call: per Value, 30 vs 64 ns on a row of 8 (the
+    # call included), 10 vs 42 ns on long lists. The RNN's no_grad path reads 1,552
+    # weights a batch of 16; through the property it ran 1.25x slower.
+    return [v._data for v in values]

@@ -1,11 +1,18 @@
 """Toy datasets and mini-batching, in plain Python and reproducible from a seed.
 
 Every generator returns ``(X, y)``: ``X`` a list of ``[x0, x1]`` points and ``y`` a list
-of int labels, shuffled. The binary sets (moons, circles) label their two classes
-**-1 and +1**, ready for ``nn.losses.hinge`` and for ``sign(score)`` as a prediction;
-use ``(y + 1) / 2`` for ``binary_cross_entropy_with_logits``. Spirals label classes
-0 .. classes-1, ready for ``nn.losses.cross_entropy``. ``binary_addition`` is the one
-sequence set: a list of ``(xs, ys)`` bit sequences for an RNN (see its docstring).
+of int labels, shuffled.
+
+Label conventions, in one place:
+
+* ``make_moons`` and ``make_circles`` label their two classes **-1 and +1** by default
+  (``labels="pm1"``), ready for ``nn.losses.hinge`` and for ``sign(score)`` as a
+  prediction; ``labels="01"`` gives **0 and 1** instead (-1 becomes 0, the same points),
+  ready for ``nn.losses.binary_cross_entropy_with_logits``.
+* ``make_spirals`` labels its classes **0 .. classes-1**, ready for
+  ``nn.losses.cross_entropy``.
+* ``binary_addition`` is the one sequence set: a list of ``(xs, ys)`` bit sequences for
+  an RNN, each target bit 0 or 1 (see its docstring).
 
 ``seed`` seeds a private ``random.Random``: the same seed gives the same data on every
 run, and the global ``random`` state is never touched.
@@ -20,9 +27,20 @@ import math
 import random
 from typing import Iterator, Optional, Sequence
 
-__all__ = ["make_moons", "make_circles", "make_spirals", "binary_addition", "batches"]
+from ._checks import check_choice
+
+__all__ = ["make_moons", "make_circles", "make_spirals", "binary_addition", "batches", "LABELS"]
 
 Points = list[list[float]]
+
+#: The label forms of the two-class sets: the label of each class, (first, second).
+LABELS = {"pm1": (-1, 1), "01": (0, 1)}
+
+
+def _two_classes(owner: str, labels: str, first: int, second: int) -> list[int]:
+    """``first`` labels of the first class then ``second`` of the other, in form ``labels``."""
+    low, high = LABELS[check_choice(f"{owner}: labels", labels, tuple(LABELS))]
+    return [low] * first + [high] * second
 
 
 def _check_count(name: str, n: object, minimum: int) -> int:
@@ -55,35 +73,65 @@ def _jitter_and_shuffle(
 
 
 def make_moons(
-    n: int = 100, noise: float = 0.1, seed: Optional[int] = None
+    n: int = 100, noise: float = 0.1, seed: Optional[int] = None, labels: str = "pm1"
 ) -> tuple[Points, list[int]]:
     """Two interleaving half circles: ``n`` points, labels -1 (upper) and +1 (lower).
 
     The upper moon is (cos t, sin t), the lower (1 - cos t, 0.5 - sin t), t in [0, pi],
     with Gaussian noise of standard deviation ``noise`` on each coordinate.
+
+    Args:
+        n: the number of points (at least 2); the upper moon gets ``n // 2``.
+        noise: the standard deviation of the noise (0 for none).
+        seed: seeds a private ``random.Random``; the same seed gives the same data.
+        labels: ``"pm1"`` for -1 / +1 (hinge loss), ``"01"`` for 0 / 1 (cross-entropy).
+
+    Returns:
+        ``(X, y)``: ``n`` points ``[x0, x1]`` and their int labels, shuffled.
+
+    Raises:
+        ValueError: ``n`` below 2, negative ``noise`` or an unknown ``labels``.
     """
     _check_count("make_moons: n", n, 2)
     noise = _check_noise("make_moons", noise)
+    y = _two_classes("make_moons", labels, n // 2, n - n // 2)
     rng = random.Random(seed)
     upper, lower = n // 2, n - n // 2
     X = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, upper)]
     X += [[1.0 - math.cos(t), 0.5 - math.sin(t)] for t in _linspace(0.0, math.pi, lower)]
-    y = [-1] * upper + [1] * lower
     return _jitter_and_shuffle(X, y, noise, rng)
 
 
 def make_circles(
-    n: int = 100, noise: float = 0.1, factor: float = 0.5, seed: Optional[int] = None
+    n: int = 100,
+    noise: float = 0.1,
+    factor: float = 0.5,
+    seed: Optional[int] = None,
+    labels: str = "pm1",
 ) -> tuple[Points, list[int]]:
     """A small circle inside a large one: ``n`` points, labels -1 (outer) and +1 (inner).
 
-    The outer circle has radius 1, the inner radius ``factor`` (0 < factor < 1); noise as
-    in ``make_moons``.
+    The outer circle has radius 1, the inner radius ``factor``; noise as in ``make_moons``.
+
+    Args:
+        n: the number of points (at least 2); the outer circle gets ``n // 2``.
+        noise: the standard deviation of the noise (0 for none).
+        factor: the inner circle's radius, 0 < factor < 1.
+        seed: seeds a private ``random.Random``; the same seed gives the same data.
+        labels: ``"pm1"`` for -1 / +1 (hinge loss), ``"01"`` for 0 / 1 (cross-entropy).
+
+    Returns:
+        ``(X, y)``: ``n`` points ``[x0, x1]`` and their int labels, shuffled.
+
+    Raises:
+        ValueError: ``n`` below 2, negative ``noise``, ``factor`` outside (0, 1) or an
+            unknown ``labels``.
     """
     _check_count("make_circles: n", n, 2)
     noise = _check_noise("make_circles", noise)
     if not isinstance(factor, (int, float)) or not 0.0 < factor < 1.0:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor!r}")
+    y = _two_classes("make_circles", labels, n // 2, n - n // 2)
     rng = random.Random(seed)
     outer, inner = n // 2, n - n // 2
     X = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, outer, False)]
@@ -91,7 +139,6 @@ def make_circles(
         [factor * math.cos(t), factor * math.sin(t)]
         for t in _linspace(0.0, 2 * math.pi, inner, False)
     ]
-    y = [-1] * outer + [1] * inner
     return _jitter_and_shuffle(X, y, noise, rng)
 
 

@@ -9,6 +9,15 @@ Every file is a JSON object tagged with a ``format``, a ``version`` and a ``sha2
 * ``save(dict, path)`` writes ``{"format": "chainrule.dict", "version": 2, "sha256": ...,
   "data": dict}``; ``load`` returns the dict. The tag keeps a plain dict apart from a
   checkpoint whose header was damaged: a JSON object without a known ``format`` is refused.
+  Modules and optimizers anywhere inside the dict are saved as their ``state_dict()``, so
+  one atomic file holds a run that can resume::
+
+      nn.save({"model": model, "optimizer": opt, "step": 5}, path)
+      checkpoint = nn.load(path)  # {"model": {name: float}, "optimizer": {...}, "step": 5}
+      model.load_state_dict(checkpoint["model"])
+      opt.load_state_dict(checkpoint["optimizer"])
+
+  ``model.load_state_dict(checkpoint)`` itself is refused with a message giving that line.
 
 ``sha256`` is the SHA-256 of the canonical JSON of every other field
 (``json.dumps(..., sort_keys=True, separators=(",", ":"), allow_nan=False)``). It covers
@@ -42,7 +51,9 @@ import threading
 from itertools import accumulate
 from typing import Any, Callable, Union
 
+from ._checks import shorten
 from .module import Module, _is_finite_number
+from .optim import Optimizer
 
 __all__ = ["save", "load", "FORMAT", "DICT_FORMAT", "MAX_BYTES", "MAX_DEPTH"]
 
@@ -111,6 +122,20 @@ def _to_json(obj: Any, **options: Any) -> str:
         raise ValueError(f"save: obj is nested more than {MAX_DEPTH} levels deep") from None
 
 
+def _plain(obj: Any, depth: int = 0) -> Any:
+    """``obj`` with every Module and Optimizer inside dicts and lists replaced by its
+    ``state_dict()``, and tuples by lists: the data the file will hold."""
+    if depth > MAX_DEPTH:  # also stops a dict that contains itself
+        raise ValueError(f"save: obj is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(obj, (Module, Optimizer)):
+        return obj.state_dict()
+    if isinstance(obj, dict):
+        return {key: _plain(value, depth + 1) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(value, depth + 1) for value in obj]
+    return obj
+
+
 def _encode(obj: Union[Module, dict]) -> str:
     """The file's text: the tagged payload with its checksum, ready to write."""
     if isinstance(obj, Module):
@@ -118,9 +143,12 @@ def _encode(obj: Union[Module, dict]) -> str:
         body = ("state_dict", obj.state_dict())
     elif isinstance(obj, dict):
         fields = {"format": DICT_FORMAT, "version": VERSION}
-        body = ("data", obj)
+        body = ("data", _plain(obj))
     else:
-        raise TypeError(f"save: obj must be a Module or a dict, got {type(obj).__name__}")
+        raise TypeError(
+            f"save: obj must be a Module or a dict (such as {{'model': model, 'optimizer': "
+            f"opt, 'step': 5}}), got {shorten(type(obj).__name__)}"
+        )
     content = {**fields, body[0]: body[1]}
     if body[0] == "data":
         # The checksum is taken over what ``load`` will parse (int keys become strings,
@@ -148,10 +176,15 @@ def _check_path(operation: str, path: PathLike) -> str:
         raise ValueError(f"{operation}: path is empty; give a file name such as 'model.json'")
     if not os.path.basename(path) or os.path.isdir(path):
         raise ValueError(
-            f"{operation}: {path} is a folder; give a file path such as "
-            f"{os.path.join(path, 'model.json')}"
+            f"{operation}: {_shown(path)} is a folder; give a file path such as "
+            f"{_shown(os.path.join(path, 'model.json'))}"
         )
     return path
+
+
+def _shown(path: str) -> str:
+    """``path`` for an error message: its last 80 characters at most (messages stay short)."""
+    return path if len(path) <= 80 else "..." + path[-77:]
 
 
 def _temporary_prefix(path: str) -> str:
@@ -234,9 +267,11 @@ def _create_temporary(path: str) -> tuple[int, str]:
 
 
 def save(obj: Union[Module, dict], path: PathLike) -> None:
-    """Write ``obj`` (a Module's state dict with a header, or a plain dict) to ``path``
-    as checksummed JSON, atomically: ``path`` holds either its old content or the
-    complete new one, with its permission bits kept.
+    """Write ``obj`` (a Module's state dict with a header, or a dict) to ``path`` as
+    checksummed JSON, atomically: ``path`` holds either its old content or the complete
+    new one, with its permission bits kept. Modules and optimizers inside a dict are
+    written as their state dicts: ``save({"model": model, "optimizer": opt, "step": 5},
+    path)`` keeps a resumable run in one file.
 
     Raises ValueError for an empty path, a folder, a non-finite number or nesting deeper
     than ``MAX_DEPTH``, and TypeError for an object JSON cannot hold, before anything is
@@ -301,58 +336,70 @@ def _unique_keys(pairs: list) -> dict:
     if len(obj) != len(pairs):
         seen: set = set()
         duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise _Refused(f"the key {duplicate!r} appears twice in one object")
+        raise _Refused(f"the key {shorten(repr(duplicate))} appears twice in one object")
     return obj
 
 
-def _check_fields(data: Any, path: str) -> dict:
+def _few(names: list[str]) -> str:
+    """The first three of ``names``, each cut short, as a list, and how many more."""
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"{[shorten(name, 24) for name in names[:3]]}{more}" if names else ""
+
+
+def _check_fields(data: Any, shown: str) -> dict:
     """What ``load`` returns for the parsed file ``data``, or ValueError."""
     if not isinstance(data, dict):
-        raise ValueError(f"load: {path} holds a JSON {type(data).__name__}, expected an object")
+        raise ValueError(f"load: {shown} holds a JSON {type(data).__name__}, expected an object")
     if "format" not in data:
         raise ValueError(
-            f'load: {path} has no "format" field, so it is not a file written by nn.save '
+            f'load: {shown} has no "format" field, so it is not a file written by nn.save '
             "(a plain dict saved before version 2 had none: read such a file with json.load)"
         )
     kind, version = data["format"], data.get("version")
     if kind not in (FORMAT, DICT_FORMAT):
         raise ValueError(
-            f"load: {path} has format {kind!r}; nn.load reads {FORMAT!r} and {DICT_FORMAT!r}"
+            f"load: {shown} has format {shorten(repr(kind))}; nn.load reads {FORMAT!r} and "
+            f"{DICT_FORMAT!r}"
         )
     fields = _FIELDS.get((kind, version)) if type(version) is int else None
     if fields is None:
         known = sorted(v for k, v in _FIELDS if k == kind)
-        given = "no version" if version is None else f"version {version!r}"
+        given = "no version" if version is None else f"version {shorten(repr(version))}"
         raise ValueError(
-            f"load: {path} is a {kind} file with {given}; this chainrule reads "
+            f"load: {shown} is a {kind} file with {given}; this chainrule reads "
             f"version {' and '.join(map(str, known))} (a newer chainrule may have written it)"
         )
     if set(data) != fields:
         raise ValueError(
-            f"load: {path} ({kind}, version {version}) has the wrong fields: "
+            f"load: {shown} ({kind}, version {version}) has the wrong fields: "
             f"missing {sorted(fields - set(data)) or 'none'}, "
-            f"unexpected {sorted(map(str, set(data) - fields)) or 'none'}"
+            f"unexpected {_few(sorted(map(str, set(data) - fields))) or 'none'}"
         )
     if CHECKSUM in fields:
         recorded = data.pop(CHECKSUM)
         if recorded != _canonical_checksum(data):
             raise ValueError(
-                f"load: {path} fails its checksum: the file is damaged (or was edited); "
+                f"load: {shown} fails its checksum: the file is damaged (or was edited); "
                 "save the checkpoint again or use a backup"
             )
     if kind == DICT_FORMAT:
         if not isinstance(data["data"], dict):
-            raise ValueError(f"load: {path}: data must be an object, got {data['data']!r}")
+            raise ValueError(
+                f"load: {shown}: data must be an object, got {shorten(repr(data['data']))}"
+            )
         return data["data"]
     if not isinstance(data["module"], str):
-        raise ValueError(f"load: {path}: module must be a string, got {data['module']!r}")
+        raise ValueError(
+            f"load: {shown}: module must be a string, got {shorten(repr(data['module']))}"
+        )
     state = data["state_dict"]
     if not isinstance(state, dict):
-        raise ValueError(f"load: {path} is a chainrule checkpoint without a state_dict")
+        raise ValueError(f"load: {shown} is a chainrule checkpoint without a state_dict")
     for name, value in state.items():
         if not _is_finite_number(value):
             raise ValueError(
-                f"load: {path}: state_dict entry {name!r} must be a number, got {value!r}"
+                f"load: {shown}: state_dict entry {shorten(repr(name))} must be a number, "
+                f"got {shorten(repr(value))}"
             )
     return data
 
@@ -366,8 +413,9 @@ def load(path: PathLike, max_bytes: int = MAX_BYTES) -> dict:
     ``path`` left by dead processes.
     """
     path = _check_path("load", path)
+    shown = _shown(path)
     if type(max_bytes) is not int or max_bytes < 1:
-        raise ValueError(f"load: max_bytes must be a positive int, got {max_bytes!r}")
+        raise ValueError(f"load: max_bytes must be a positive int, got {shorten(repr(max_bytes))}")
     with _lock:
         _remove_stale_temporaries(path)
     with open(path, "rb") as f:
@@ -375,16 +423,16 @@ def load(path: PathLike, max_bytes: int = MAX_BYTES) -> dict:
         raw = f.read(max_bytes + 1) if size <= max_bytes else b""
     if size > max_bytes or len(raw) > max_bytes:
         raise ValueError(
-            f"load: {path} is {max(size, len(raw)):,} bytes, over the limit of "
+            f"load: {shown} is {max(size, len(raw)):,} bytes, over the limit of "
             f"max_bytes={max_bytes:,}; if you trust it, call nn.load(path, max_bytes=...) "
             "with a larger limit"
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"load: {path} is not a UTF-8 text file ({error})") from None
+        raise ValueError(f"load: {shown} is not a UTF-8 text file ({error})") from None
     if _too_deep(text):
-        raise ValueError(f"load: {path} is nested more than {MAX_DEPTH} levels deep")
+        raise ValueError(f"load: {shown} is nested more than {MAX_DEPTH} levels deep")
     try:
         data = json.loads(
             text,
@@ -394,12 +442,12 @@ def load(path: PathLike, max_bytes: int = MAX_BYTES) -> dict:
             object_pairs_hook=_unique_keys,
         )
     except _Refused as error:
-        raise ValueError(f"load: {path}: {error}") from None
+        raise ValueError(f"load: {shown}: {error}") from None
     except ValueError as error:  # json.JSONDecodeError is a ValueError
         raise ValueError(
-            f"load: {path} is not valid JSON ({error}); the file may be truncated or "
+            f"load: {shown} is not valid JSON ({error}); the file may be truncated or "
             "corrupt; save the checkpoint again"
         ) from None
     except (RecursionError, MemoryError) as error:
-        raise ValueError(f"load: {path} could not be parsed ({type(error).__name__})") from None
-    return _check_fields(data, path)
+        raise ValueError(f"load: {shown} could not be parsed ({type(error).__name__})") from None
+    return _check_fields(data, shown)

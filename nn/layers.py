@@ -1,4 +1,4 @@
-"""Layers: ``Neuron``, ``Layer``, ``MLP`` and ``BatchNorm1d``.
+"""Layers: ``Neuron``, ``Layer``, ``MLP`` and ``BatchNorm1d`` (``nn.Linear`` is in linear.py).
 
 A neuron computes act(w . x + b) as one ``autograd.dot`` node plus one activation node
 (none for ``"linear"``), which keeps graphs small and training fast. Layers take a list
@@ -18,7 +18,7 @@ from operator import mul
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import autograd
-from autograd import Value, floatmath
+from autograd import Value, data_of, floatmath
 
 from ._checks import check_choice, check_size
 from .init import check_scheme, initial_weights
@@ -82,10 +82,20 @@ def _check_input(owner: str, nin: int, x: object) -> None:
         raise ValueError(f"{owner} expects {nin} inputs, got {n}")
 
 
+def _require_activation(owner: str, activation: Optional[str]) -> None:
+    # No default: a silent "relu" would clamp a hand-built output unit at 0.
+    if activation is None:
+        raise TypeError(
+            f"{owner}: activation is required; pass one of "
+            f"{', '.join(map(repr, ACTIVATIONS))} (\"linear\" for an output unit)"
+        )
+
+
 class Neuron(Module):
     """One unit: act(w . x + b) with ``nin`` weights ``w`` and a bias ``b``.
 
-    ``activation`` is ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``. Weights start
+    ``activation`` must be given: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``
+    (no default, so an output unit is never clamped at 0 by accident). Weights start
     from ``nn.init`` scheme ``init`` (``"uniform"``: U(-1, 1) as in micrograd;
     ``"xavier"``; ``"he"``), drawn from ``rng`` (a ``random.Random``; None uses the global
     ``random`` module); the bias starts at 0. ``fan_out`` (the width of the layer the
@@ -95,20 +105,21 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str = "relu",
+        activation: Optional[str] = None,
         rng: Optional[random.Random] = None,
         init: str = "uniform",
         *,
         fan_out: int = 1,
     ) -> None:
         self.nin = check_size("Neuron: nin", nin)
+        _require_activation("Neuron", activation)
         self.activation = activation
         self._act = _activation(activation)
         check_scheme(init)
         self.w = [Value(w) for w in initial_weights(init, nin, fan_out, rng)]
         self.b = Value(0.0)
 
-    def __call__(self, x: Input) -> Value:
+    def forward(self, x: Input) -> Value:
         """act(w . x + b) for one input vector ``x`` of length ``nin``."""
         if not _has_length(x, self.nin):
             _check_input("Neuron", self.nin, x)
@@ -123,19 +134,26 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; returns a list of ``nout`` Values.
 
-    ``activation``, ``rng`` and ``init`` are as for ``Neuron`` (Xavier uses fan_out=nout).
+    ``activation`` must be given: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``
+    (an output layer is usually ``"linear"``; ``nn.Linear`` is the PyTorch-shaped form).
+    ``rng`` and ``init`` are as for ``Neuron`` (Xavier uses fan_out=nout).
+
+    Raises:
+        TypeError: ``activation`` omitted.
+        ValueError: a size that is not a positive int, an unknown activation or init.
     """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: Optional[str] = None,
         rng: Optional[random.Random] = None,
         init: str = "uniform",
     ) -> None:
         self.nin = check_size("Layer: nin", nin)
         self.nout = check_size("Layer: nout", nout)
+        _require_activation("Layer", activation)
         self.activation = activation
         self._act = _activation(activation)
         check_scheme(init)
@@ -146,7 +164,7 @@ class Layer(Module):
         self._biases = [n.b for n in self.neurons]
         self._float_act = FLOAT_ACTIVATIONS[activation]
 
-    def __call__(self, x: Input) -> list[Value]:
+    def forward(self, x: Input) -> list[Value]:
         """[act(w_j . x + b_j) for each neuron j] for one input vector ``x``."""
         if not _has_length(x, self.nin):
             _check_input("Layer", self.nin, x)
@@ -160,8 +178,8 @@ class Layer(Module):
     def read_floats(self) -> tuple[list[list[float]], list[float]]:
         """A snapshot of the weights (one list per neuron) and biases as floats."""
         n = self.nin
-        flat = [w.data for w in self._flat_weights]  # one pass, not one per neuron
-        return [flat[i : i + n] for i in range(0, len(flat), n)], [b.data for b in self._biases]
+        flat = data_of(self._flat_weights)  # one pass, not one per neuron
+        return [flat[i : i + n] for i in range(0, len(flat), n)], data_of(self._biases)
 
     def forward_floats(
         self, x: Sequence[float], snapshot: Optional[tuple[list, list]] = None
@@ -224,7 +242,7 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Union[Input, Sequence[Input]]) -> Any:
+    def forward(self, x: Union[Input, Sequence[Input]]) -> Any:
         """The network's output for one input vector ``x`` of length ``nin``.
 
         ``x`` may also be a batch, a list of input vectors: the result is then the list
@@ -235,7 +253,7 @@ class MLP(Module):
         if not _recording():
             return self._infer(x, [layer.read_floats() for layer in self.layers])
         for layer in self.layers:
-            x = layer(x)
+            x = layer.forward(x)  # the layers are ours: no need to go through __call__
         return x[0] if len(x) == 1 else x  # type: ignore[return-value]
 
     def _batch(self, rows: Sequence[Input]) -> list:
@@ -324,7 +342,7 @@ class BatchNorm1d(Module):
                 )
         return len(batch)
 
-    def __call__(self, batch: Sequence[Input]) -> list[list[Value]]:
+    def forward(self, batch: Sequence[Input]) -> list[list[Value]]:
         """Normalise ``batch`` (N rows) feature by feature; returns N rows."""
         n = self._check_batch(batch)
         if n == 0:

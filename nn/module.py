@@ -1,8 +1,9 @@
 """``Module``: the base class every layer and model builds on.
 
-A module owns parameters (``Value`` leaves the optimizer updates), child modules and,
-optionally, buffers (plain floats that belong in a checkpoint but receive no gradient,
-such as BatchNorm's running statistics).
+A module computes ``forward(...)`` when called, as in PyTorch: a subclass defines
+``forward`` and callers write ``model(x)``. It owns parameters (``Value`` leaves the
+optimizer updates), child modules and, optionally, buffers (plain floats that belong in
+a checkpoint but receive no gradient, such as BatchNorm's running statistics).
 
 Discovery is explicit and deterministic, with no metaclass and no registration calls:
 the public attributes of a module are read in assignment order, and an attribute counts
@@ -20,15 +21,18 @@ of floats, saved as ``attr.0``, ``attr.1``, ... Names join with dots down the tr
 weight reads ``layers.0.neurons.3.w.1``. A Value or Module reachable by two paths (a
 shared weight) is listed once, under the first name, as PyTorch does.
 
-Reference: PyTorch, ``torch.nn.Module`` (named_parameters, train/eval, state_dict).
+Reference: PyTorch, ``torch.nn.Module`` (forward via ``__call__``, named_parameters,
+children and modules, train/eval, state_dict, the printed tree).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from autograd import Value
+
+from ._checks import first_names, shorten
 
 __all__ = ["Module"]
 
@@ -55,12 +59,32 @@ def _is_finite_number(value: object) -> bool:
     return False
 
 
+def _refuse_a_checkpoint(state: Mapping) -> None:
+    """ValueError when ``state`` holds dicts: a checkpoint, not a state dict.
+
+    Loading does not guess which entry is the model (a checkpoint may hold two, or an
+    optimizer alone); the message gives the line that loads the entry meant.
+    """
+    parts = [key for key, value in state.items() if isinstance(value, Mapping)]
+    if not parts:
+        return
+    key = next((k for k in ("model", "state_dict") if k in parts), parts[0])
+    listed = ", ".join(shorten(repr(k), 24) for k in parts[:3]) + (", ..." if parts[3:] else "")
+    index = f'"{shorten(key)}"' if isinstance(key, str) else shorten(repr(key))
+    raise ValueError(
+        f"load_state_dict: got a checkpoint (its entries {listed} hold dicts), not a "
+        f"state dict of name -> number; load the model's part: "
+        f"model.load_state_dict(checkpoint[{index}])"
+    )
+
+
 class Module:
     """Base class: parameters, children, train/eval mode and state dicts.
 
     Subclasses assign their Values, child Modules and lists of them as public attributes
-    in ``__init__`` and implement ``__call__``. The set of parameters is fixed once the
-    module is built: ``parameters()`` caches the list on its first call.
+    in ``__init__`` and define ``forward``; calling the module runs it. (A subclass may
+    define ``__call__`` itself instead, as ``nn.RNN`` does.) The set of parameters is fixed
+    once the module is built: ``parameters()`` caches the list on its first call.
     """
 
     #: Whether the module is in training mode; ``train()`` and ``eval()`` set it.
@@ -68,11 +92,40 @@ class Module:
     #: Attributes holding lists of floats to save with the parameters (see ``state_dict``).
     buffer_names: tuple[str, ...] = ()
 
+    # -- calling -----------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``self.forward(*args, **kwargs)``: call the module, as in PyTorch."""
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What calling the module computes; every subclass defines its own."""
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no forward(): add a method "
+            f"forward(self, x) to {type(self).__name__} returning the module's output, "
+            "as in PyTorch; model(x) then calls it"
+        )
+
     # -- structure ---------------------------------------------------------------------
 
-    def named_children(self) -> list[tuple[str, Module]]:
-        """The direct child modules with their names (``layers.0``, ``cell``, ...)."""
+    def _child_members(self) -> list[tuple[str, Module]]:
+        """Every (name, child) held directly, a child held twice under each name."""
         return [(name, item) for name, item in self._members() if isinstance(item, Module)]
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct child modules with their names (``layers.0``, ``cell``, ``0``, ...),
+        each once, under the first name it is held by (as PyTorch's)."""
+        named: list[tuple[str, Module]] = []
+        seen: set[int] = set()
+        for name, child in self._child_members():
+            if id(child) not in seen:
+                seen.add(id(child))
+                named.append((name, child))
+        return named
+
+    def children(self) -> list[Module]:
+        """The direct child modules, in the order of ``named_children()``."""
+        return [child for _, child in self.named_children()]
 
     def _members(self) -> Iterator[tuple[str, object]]:
         """Every Module and Value held directly by this module, named, in order."""
@@ -95,8 +148,14 @@ class Module:
                 continue
             seen.add(id(module))
             found.append(module)
-            stack.extend(reversed([child for _, child in module.named_children()]))
+            stack.extend(reversed(module.children()))
         return found
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """``(name, module)`` for this module (named ``""``) and every descendant, in the
+        order of ``modules()``, each under the first dotted name it is reached by
+        (``"layers.0"``, ``"layers.0.neurons.3"``; ``"0"``, ``"2"`` in a Sequential)."""
+        return [(prefix[:-1], module) for prefix, module in self._prefixed_modules()]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with its dotted name, in a stable order, each Value once."""
@@ -159,7 +218,7 @@ class Module:
         for module in self.modules():
             prefix = prefixes[id(module)]
             named.append((prefix, module))
-            for name, child in module.named_children():
+            for name, child in module._child_members():
                 prefixes.setdefault(id(child), f"{prefix}{name}.")
         return named
 
@@ -193,36 +252,35 @@ class Module:
 
         Everything is checked before anything changes: the names must match exactly,
         every value must be a finite int or float (not a bool), and each module's
-        ``_check_state`` must accept its entries. On a mismatch a ValueError lists the
-        missing and the unexpected names, and the module is left untouched.
+        ``_check_state`` must accept its entries. On a mismatch a ValueError says how many
+        names are missing and unexpected, shows the first few of each, and the module is
+        left untouched. A checkpoint dict (``{"model": {...}, "optimizer": {...}}``, as
+        ``nn.load`` returns it) is refused with the line that loads its model part.
         """
         if not isinstance(state, Mapping):
             raise ValueError(
                 f"load_state_dict needs a dict of name -> number, got {type(state).__name__}"
             )
+        _refuse_a_checkpoint(state)
         params = self.named_parameters()
         buffers = self._named_buffers()
         expected = [name for name, _ in params] + [name for name, _, _ in buffers]
         expected_set = set(expected)
         missing = [name for name in expected if name not in state]
-        unexpected = [
-            name if isinstance(name, str) else repr(name)
-            for name in state
-            if name not in expected_set
-        ]
+        unexpected = [name for name in state if name not in expected_set]
         if missing or unexpected:
+            # Counts and the first few names: a whole list of 337 would be unreadable.
             raise ValueError(
-                f"load_state_dict: state does not match {type(self).__name__} "
+                f"load_state_dict: state does not match {shorten(type(self).__name__)} "
                 f"({len(state)} entries given, {len(expected)} expected); "
-                f"missing: {', '.join(missing) or 'none'}; "
-                f"unexpected: {', '.join(unexpected) or 'none'}"
+                f"missing: {first_names(missing)}; unexpected: {first_names(unexpected)}"
             )
         for name in expected:
             value = state[name]
             if not _is_finite_number(value):
                 raise ValueError(
-                    f"load_state_dict: {name} must be a finite int or float, "
-                    f"got {type(value).__name__}: {value!r}"
+                    f"load_state_dict: {shorten(name, 60)} must be a finite int or float, "
+                    f"got {type(value).__name__}: {shorten(repr(value))}"
                 )
         for prefix, module in self._prefixed_modules():
             module._check_state(state, prefix)
@@ -241,10 +299,17 @@ class Module:
         return "\n".join(self._repr_lines(set()))
 
     def _repr_lines(self, shown: set) -> list[str]:
-        # ``shown`` holds modules already printed, so shared children and cycles stop.
+        # PyTorch's layout: "Name(extra)" for a leaf module; otherwise "Name(", the extra
+        # text and one "(name): ..." entry per child, indented, then ")". ``shown`` holds
+        # the modules already printed, so shared children and cycles stop.
         shown.add(id(self))
-        lines = [f"{type(self).__name__}({self.extra_repr()})"]
-        for name, child in self.named_children():
+        extra = self.extra_repr()
+        children = self._child_members()
+        if not children:
+            return [f"{type(self).__name__}({extra})"]
+        lines = [f"{type(self).__name__}("]
+        lines.extend("  " + line for line in extra.splitlines())
+        for name, child in children:
             if id(child) in shown:
                 child_lines = [f"{type(child).__name__}(...)  # shown above"]
             elif type(child).__repr__ is Module.__repr__:
@@ -253,4 +318,5 @@ class Module:
                 child_lines = repr(child).splitlines()
             lines.append(f"  ({name}): {child_lines[0]}")
             lines.extend("  " + line for line in child_lines[1:])
+        lines.append(")")
         return lines

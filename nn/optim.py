@@ -5,6 +5,14 @@ list, and ``step()`` is exactly the update rule PyTorch documents, applied to ``
 with no graph; so a trajectory can be checked number for number against the formulas.
 ``lr`` is a plain attribute: change it between steps for a schedule.
 
+``state_dict()`` holds everything a resumed run needs, as plain JSON-ready data: the kind
+of optimizer, the number of parameters, the hyperparameters and the per-parameter state
+(SGD's momentum buffers; Adam's moments and step count). ``load_state_dict`` checks all
+of it before changing anything and, as PyTorch's does, loads the hyperparameters too, so
+a resumed run continues with the learning rate it stopped at (set ``opt.lr`` after
+loading to change it). Parameters are matched by position: build the new optimizer over
+the same ``model.parameters()``.
+
 References: PyTorch ``torch.optim.SGD`` and ``torch.optim.Adam`` (the algorithm boxes
 in their documentation), ``torch.nn.utils.clip_grad_norm_``; Kingma & Ba 2015, "Adam:
 A Method for Stochastic Optimization".
@@ -14,9 +22,12 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from autograd import Value
+
+from ._checks import first_names, shorten
+from .module import _is_finite_number
 
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
 
@@ -24,8 +35,35 @@ __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
 def _check_number(name: str, x: object, low: float = 0.0, high: float = math.inf) -> float:
     if not isinstance(x, Real) or isinstance(x, bool) or not low <= x < high:
         interval = f"[{low}, {high})" if high != math.inf else f">= {low}"
-        raise ValueError(f"{name} must be a number {interval}, got {x!r}")
+        raise ValueError(f"{name} must be a number {interval}, got {shorten(repr(x))}")
     return float(x)
+
+
+def _check_floats(where: str, name: str, values: object, n: int, low: float = -math.inf) -> list:
+    """``values`` as a new list of ``n`` floats, each finite and >= ``low``, or ValueError."""
+    if not isinstance(values, (list, tuple)):
+        raise ValueError(
+            f"{where}: {name} must be a list of {n} numbers, got {type(values).__name__}"
+        )
+    if len(values) != n:
+        raise ValueError(f"{where}: {name} has {len(values)} entries, expected {n}")
+    for i, value in enumerate(values):
+        if not _is_finite_number(value) or value < low:
+            kind = "a finite number" if low == -math.inf else f"a finite number >= {low}"
+            raise ValueError(f"{where}: {name}[{i}] must be {kind}, got {shorten(repr(value))}")
+    return [float(value) for value in values]
+
+
+def _check_keys(where: str, what: str, given: Mapping, expected: Iterable[str]) -> None:
+    """ValueError unless ``given`` has exactly the keys ``expected``."""
+    expected = list(expected)
+    missing = [key for key in expected if key not in given]
+    unexpected = [key for key in given if key not in expected]
+    if missing or unexpected:
+        raise ValueError(
+            f"{where}: {what} has the wrong keys; missing: {first_names(missing)}; "
+            f"unexpected: {first_names(unexpected)}"
+        )
 
 
 def _parameter_list(params: Iterable[Value], owner: str) -> list[Value]:
@@ -70,6 +108,76 @@ class Optimizer:
 
     def _settings(self) -> dict[str, object]:
         return {"lr": self.lr}
+
+    # -- state dicts: each subclass says what it keeps and how to check it -------------
+
+    #: The keys of the per-parameter state in ``state_dict()``, beside the common three.
+    _state_keys: tuple[str, ...] = ()
+
+    def _check_settings(self, where: str, settings: Mapping) -> dict[str, Any]:
+        """The hyperparameters of ``settings`` checked as the constructor checks them."""
+        return {"lr": _check_number(f"{where}: lr", settings["lr"])}
+
+    def _state(self) -> dict[str, Any]:
+        return {}
+
+    def _check_state(self, where: str, state: Mapping) -> dict[str, Any]:
+        """The attributes to set from ``state``, checked; ValueError if one is wrong."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """What resuming needs, as plain data (copies, safe to keep or save):
+        ``{"type": "Adam", "params": n, "hyperparameters": {...}, ...}`` plus the
+        subclass's per-parameter state."""
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in self._settings().items()}
+        return {
+            "type": type(self).__name__,
+            "params": len(self.params),
+            "hyperparameters": settings,
+            **self._state(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore the hyperparameters and per-parameter state saved by ``state_dict()``.
+
+        Everything is checked before anything changes; a state of another kind of
+        optimizer, for another number of parameters, with a list of the wrong length, a
+        non-finite number or a bad step count raises ValueError and leaves the optimizer
+        as it was.
+        """
+        name = type(self).__name__
+        where = f"{name}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise ValueError(f"{where} needs a dict from state_dict(), got {type(state).__name__}")
+        if "type" not in state and isinstance(state.get("optimizer"), Mapping):
+            raise ValueError(
+                f"{where}: got a checkpoint, not an optimizer's state; load its optimizer "
+                'part: optimizer.load_state_dict(checkpoint["optimizer"])'
+            )
+        kind = state.get("type")
+        if "type" in state and kind != name:
+            raise ValueError(
+                f"{where}: the state is of type {shorten(repr(kind))}, not {name!r}; load "
+                "it into the kind of optimizer that saved it"
+            )
+        _check_keys(where, "the state", state, ("type", "params", "hyperparameters",
+                                                *self._state_keys))
+        count = state["params"]
+        if type(count) is not int or count != len(self.params):
+            raise ValueError(
+                f"{where}: the state is for {shorten(repr(count))} parameters, this {name} "
+                f"has {len(self.params)}; build it over the parameters of the same model"
+            )
+        settings = state["hyperparameters"]
+        if not isinstance(settings, Mapping):
+            raise ValueError(
+                f"{where}: hyperparameters must be a dict, got {shorten(repr(settings))}"
+            )
+        _check_keys(where, "hyperparameters", settings, self._settings())
+        checked = {**self._check_settings(f"{where}: hyperparameters", settings),
+                   **self._check_state(where, state)}
+        for attr, value in checked.items():  # every check passed: now change things
+            setattr(self, attr, value)
 
 
 class SGD(Optimizer):
@@ -116,6 +224,25 @@ class SGD(Optimizer):
 
     def _settings(self) -> dict[str, object]:
         return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
+
+    _state_keys = ("momentum_buffers",)
+
+    def _check_settings(self, where: str, settings: Mapping) -> dict[str, Any]:
+        return {
+            "lr": _check_number(f"{where}: lr", settings["lr"]),
+            "momentum": _check_number(f"{where}: momentum", settings["momentum"]),
+            "weight_decay": _check_number(f"{where}: weight_decay", settings["weight_decay"]),
+        }
+
+    def _state(self) -> dict[str, Any]:
+        buffers = self.momentum_buffers
+        return {"momentum_buffers": None if buffers is None else list(buffers)}
+
+    def _check_state(self, where: str, state: Mapping) -> dict[str, Any]:
+        buffers = state["momentum_buffers"]  # None: no step taken with momentum yet
+        if buffers is not None:
+            buffers = _check_floats(where, "momentum_buffers", buffers, len(self.params))
+        return {"momentum_buffers": buffers}
 
 
 class Adam(Optimizer):
@@ -173,6 +300,42 @@ class Adam(Optimizer):
             "betas": self.betas,
             "eps": self.eps,
             "weight_decay": self.weight_decay,
+        }
+
+    _state_keys = ("step", "m", "v")
+
+    def _check_settings(self, where: str, settings: Mapping) -> dict[str, Any]:
+        betas = settings["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(
+                f"{where}: betas must be a pair (beta1, beta2), got {shorten(repr(betas))}"
+            )
+        return {
+            "lr": _check_number(f"{where}: lr", settings["lr"]),
+            "betas": (
+                _check_number(f"{where}: betas[0]", betas[0], 0.0, 1.0),
+                _check_number(f"{where}: betas[1]", betas[1], 0.0, 1.0),
+            ),
+            "eps": _check_number(f"{where}: eps", settings["eps"]),
+            "weight_decay": _check_number(f"{where}: weight_decay", settings["weight_decay"]),
+        }
+
+    def _state(self) -> dict[str, Any]:
+        return {"step": self.t, "m": list(self.m), "v": list(self.v)}
+
+    def _check_state(self, where: str, state: Mapping) -> dict[str, Any]:
+        step = state["step"]
+        if type(step) is not int or step < 0:
+            raise ValueError(
+                f"{where}: step (the number of steps taken) must be an int >= 0, "
+                f"got {shorten(repr(step))}"
+            )
+        n = len(self.params)
+        return {
+            "t": step,
+            "m": _check_floats(where, "m", state["m"], n),
+            # v averages squared gradients: a negative one would break sqrt in step().
+            "v": _check_floats(where, "v", state["v"], n, low=0.0),
         }
 
 

@@ -43,7 +43,7 @@ from operator import mul
 from typing import Any, Optional, Sequence, Union
 
 import autograd
-from autograd import Value
+from autograd import Value, data_of
 
 from ._checks import check_choice, check_size
 from .layers import ACTIVATIONS, FLOAT_ACTIVATIONS, _as_floats
@@ -142,7 +142,7 @@ class RNNCell(Module):
 
     def read_floats(self) -> tuple[list[list[float]], list[float]]:
         """A snapshot of the columns (one per hidden unit) and biases as floats."""
-        return [[w.data for w in column] for column in self._columns], [b.data for b in self.b]
+        return [data_of(column) for column in self._columns], data_of(self.b)
 
     def _steps_floats(self, xs: list[list], h: list[float]) -> list[list[float]]:
         """Every step on plain floats: what the dot and activation nodes would hold.

@@ -18,11 +18,12 @@ PACKAGES = ("autograd", "nn")
 
 # autograd's layers, bottom first (keep in step with docs/ARCHITECTURE.md).
 LAYERS = [
-    {"autograd.floatmath", "autograd.grad_mode", "autograd.ops"},  # the standard library only
+    # the standard library only
+    {"autograd.floatmath", "autograd.grad_mode", "autograd.ops", "autograd._version"},
     {"autograd.anomaly", "autograd.gc_policy"},  # services of the recording state
     {"autograd.history", "autograd.engine"},  # the seam of node creation; the sweep
     {"autograd.value"},  # the base type and its operations
-    {"autograd.nary"},  # sum, dot, matvec
+    {"autograd.nary", "autograd.elementwise"},  # sum, dot, matvec; exp(x) for Values or numbers
     {"autograd.functional", "autograd.gradcheck"},  # built on the graph machinery
     {"autograd.compiler"},  # compile(fn): trace, generate Python, replay
     # the graphviz classes (graphviz is imported only here and by draw); which module call
@@ -37,6 +38,13 @@ LAYERS = [
     {"autograd.__main__"},
 ]
 LAYER_OF = {module: level for level, modules in enumerate(LAYERS) for module in modules}
+
+# nn's leaves: modules that only the package face ``nn`` may import, each with the nn
+# modules it may import itself (keep in step with docs/ARCHITECTURE.md).
+NN_LEAVES = {
+    # to_torch / from_torch / safetensors; torch, safetensors, numpy only inside functions
+    "nn.export": {"nn.layers", "nn.linear", "nn.module", "nn.rnn", "nn.sequential"},
+}
 
 
 def module_name(path, root=ROOT):
@@ -98,6 +106,24 @@ def test_each_autograd_module_imports_only_lower_layers(name):
         if target.split(".")[0] == "autograd" and LAYER_OF.get(target, -1) >= LAYER_OF[name]
     )
     assert not upward, f"{name} imports {upward}, which are not below it"
+
+
+@pytest.mark.parametrize("leaf", sorted(NN_LEAVES))
+def test_each_nn_leaf_imports_only_its_listed_modules_and_only_nn_imports_it(leaf):
+    assert leaf in MODULES, f"{leaf} is listed in NN_LEAVES but does not exist"
+    extra = sorted(t for t in IMPORTS[leaf] if t.split(".")[0] == "nn" and t != "nn")
+    extra = [t for t in extra if t not in NN_LEAVES[leaf]]
+    assert not extra, f"{leaf} imports {extra}; list them in NN_LEAVES and ARCHITECTURE.md"
+    importers = sorted(m for m, targets in IMPORTS.items() if leaf in targets and m != "nn")
+    assert not importers, f"{importers} import the leaf {leaf}; only the package face may"
+
+
+def test_nn_export_imports_its_optional_extras_only_inside_functions():
+    tree = ast.parse(MODULES["nn.export"].read_text(encoding="utf-8"))
+    for node in tree.body:  # module level only: function bodies are not in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.name for alias in node.names] + [getattr(node, "module", "") or ""]
+            assert not any(n.split(".")[0] in ("torch", "safetensors", "numpy") for n in names)
 
 
 def find_cycle(imports):

@@ -22,10 +22,10 @@ def test_all_seven_notebooks_are_here():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path, monkeypatch):
-    # The kernel imports autograd and nn from this checkout (the code under test), not
-    # from wherever the environment installed them.
-    existing = os.environ.get("PYTHONPATH")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), existing])))
+    # The kernel imports this checkout's packages, not whatever copy is installed in the
+    # environment (a git worktree shares the venv of the main checkout).
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,

@@ -61,7 +61,7 @@ class Adder(Module):
         self.rnn = RNN(2, nhidden, "tanh", rng=rng)
         self.readout = Layer(nhidden, 1, activation="linear", rng=rng)
 
-    def __call__(self, xs: Sequence[Sequence[float]]) -> list[Value]:
+    def forward(self, xs: Sequence[Sequence[float]]) -> list[Value]:
         """The logit of each sum bit, for the bit pairs ``xs`` (least significant first)."""
         readout = self.readout
         if not is_grad_enabled():

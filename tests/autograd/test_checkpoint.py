@@ -548,3 +548,23 @@ def test_a_short_chain_checkpointed_is_bit_identical_to_the_plain_chain():
         y = checkpoint(chain, y, 100)
     y.backward()
     assert x.grad == expected and math.isfinite(expected)
+
+
+def test_interior_values_that_are_zero_are_walked_as_interior_nodes():
+    # A node whose one parent is stored bare is falsy when that parent's value is 0: the
+    # walks tell leaves by their op, never by the truth of ``_parents``.
+    w = Value(0.5)
+
+    def fn(x):
+        zero = (x * -1.0).relu()  # 0.0, one parent
+        return (zero.exp() * w + x * w).tanh()
+
+    x = Value(0.8)
+    fn(x).backward()
+    expected = grads([x, w])
+    zero([x, w])
+    y = checkpoint(fn, x)
+    (y * 1.0).backward()
+    assert grads([x, w]) == expected
+    report = autograd.memory_report(fn(x))
+    assert report.leaves == 2 and report.by_op["exp"].edges == 1

@@ -268,3 +268,130 @@ def test_a_sum_and_a_dot_of_20000_values_compile_without_recursion_errors():
     out.backward()
     assert repr(value) == repr(out.data)
     assert grads == [w.grad for w in ws]
+
+
+def test_a_network_on_many_samples_compiles_a_few_distinct_chunks(monkeypatch):
+    # The same two layers on each sample: the repeating stretch of the forward and of
+    # the backward is cut into chunks of whole samples that are one text, compiled once.
+    monkeypatch.setattr(autograd.compiler, "CHUNK_NAMES", 2_000)
+    ws = [[Value(0.1 * (i - j)) for i in range(6)] for j in range(6)]
+    head = [Value(0.05 * i - 0.1) for i in range(6)]
+
+    def loss(xs):
+        total = []
+        for x in xs:
+            hidden = [autograd.dot(w, x).relu() for w in ws]
+            total.append((autograd.dot(head, hidden) - 1.0) ** 2)
+        return autograd.sum(total) * (1.0 / len(xs))
+
+    xs = [[math.sin(k + i) for i in range(6)] for k in range(80)]
+    f = autograd.compile(loss)
+    value = f(xs)
+    program = f._last
+    assert len(program.calls) > 8 and program.distinct_chunks <= 6
+    grads = [w.grad for row in ws for w in row] + [w.grad for w in head]
+    for w in [w for row in ws for w in row] + head:
+        w.grad = 0.0
+    out = loss([[Value(x) for x in row] for row in xs])
+    out.backward()
+    assert repr(value) == repr(out.data)
+    assert [repr(g) for g in grads] == [repr(w.grad) for row in ws for w in row] + [
+        repr(w.grad) for w in head
+    ]
+
+
+def test_equal_constants_of_different_signs_or_types_keep_their_own_lines():
+    # Texts are cached per constant: 0.0 and -0.0 (equal, and of one hash) must not share.
+    def fn(x, y):
+        return x * 0.0 + y * -0.0 + x * 2.5 + y * 2.5 + x * 2 + y * 2.0
+
+    f = autograd.compile(fn)
+    x, y = Value(1.5), Value(-0.5)
+    x.grad = y.grad = -0.0
+    value = f(x, y)
+    u, v = Value(1.5), Value(-0.5)
+    u.grad = v.grad = -0.0
+    out = fn(u, v)
+    out.backward()
+    assert (repr(value), repr(x.grad), repr(y.grad)) == (repr(out.data), repr(u.grad),
+                                                          repr(v.grad))
+    assert "* 0.0" in f.source and "* (-0.0)" in f.source
+
+
+def test_lines_lists_the_node_lines_of_each_pass_without_the_chunk_boilerplate():
+    w = Value(2.0, label="weight")
+    f = autograd.compile(lambda x: (w * x).tanh())
+    assert f.lines() == []  # nothing traced yet
+    f(1.0)
+    assert f.lines("forward") == ["v2 = v0_weight * v1", "v3 = _tanh(v2)"]
+    backward = f.lines("backward")
+    assert backward[0] == "g3 = 1.0" and backward[-1].startswith("g0_weight += ")
+    assert f.lines() == f.lines("forward") + backward
+    body = [line.strip() for line in f.source.splitlines()]
+    assert all(line in body for line in f.lines())
+    assert not any(line.startswith(("def ", "s[")) or "= s[" in line for line in f.lines())
+    with pytest.raises(ValueError, match="forward"):
+        f.lines("sideways")
+
+
+def test_lines_of_a_chunked_program_are_its_nodes_alone(monkeypatch):
+    monkeypatch.setattr(autograd.compiler, "CHUNK_LINES", 50)
+    f = autograd.compile(lambda x: autograd.sum([x * float(k) for k in range(100)]))
+    f(Value(1.0))
+    assert f.source.count("def _chunk") > 4
+    assert len(f.lines("forward")) == 101  # 100 products and the sum
+    assert not any("s[" in line for line in f.lines())
+    g = autograd.compile(lambda x: x * 2.0, grad=False)
+    g(3.0)
+    assert g.lines("forward") == ["v1 = v0 * 2.0"] and g.lines("backward") == []
+
+
+def test_a_recurrent_net_on_a_batch_repeats_by_sequence_not_by_time_step(monkeypatch):
+    # Each time step repeats within a sequence, but only whole sequences repeat all along.
+    monkeypatch.setattr(autograd.compiler, "CHUNK_NAMES", 3_000)
+    w_x, w_h = [Value(0.3), Value(-0.2)], [Value(0.5), Value(0.1)]
+
+    def loss(batch):
+        total = []
+        for xs in batch:
+            h = [Value(0.0), Value(0.0)]
+            for x in xs:
+                h = [autograd.dot([w_x[k], w_h[k]], [x, h[k]]).tanh() for k in range(2)]
+            total.append((h[0] * h[1]).exp())
+        return autograd.sum(total)
+
+    batch = [[math.cos(i * 7 + t) for t in range(40)] for i in range(40)]
+    f = autograd.compile(loss)
+    value = f(batch)
+    program = f._last
+    assert len(program.calls) > 20 and program.distinct_chunks <= 4  # 11 by time steps
+    out = loss([[Value(x) for x in xs] for xs in batch])
+    grads = [w.grad for w in w_x + w_h]
+    for w in w_x + w_h:
+        w.grad = 0.0
+    out.backward()
+    assert repr(value) == repr(out.data) and grads == [w.grad for w in w_x + w_h]
+
+
+def test_the_periodic_extent_is_the_widest_stretch_around_the_middle():
+    import random
+
+    from autograd.compiler import _periodic_extent
+
+    def one_by_one(kinds, d):
+        lo = hi = len(kinds) // 2
+        while lo > 0 and kinds[lo - 1] == kinds[lo - 1 + d]:
+            lo -= 1
+        while hi < len(kinds) - d and kinds[hi] == kinds[hi + d]:
+            hi += 1
+        return lo, hi + d
+
+    rng = random.Random(13)
+    for _ in range(500):
+        d = rng.randint(1, 30)
+        period = [rng.randint(0, 3) for _ in range(d)]
+        kinds = ([rng.randint(0, 5) for _ in range(rng.randint(0, 400))]
+                 + period * rng.randint(1, 60)
+                 + [rng.randint(0, 5) for _ in range(rng.randint(0, 400))])
+        if d < len(kinds) - len(kinds) // 2:
+            assert _periodic_extent(kinds, d) == one_by_one(kinds, d)

@@ -16,9 +16,9 @@ def test_layers_rnn_and_init_use_the_one_copy_of_each_check():
 
 
 @pytest.mark.parametrize(("make", "message"), [
-    (lambda: nn.Neuron(0), "Neuron: nin must be a positive int, got 0"),
-    (lambda: nn.Layer(2, -1), "Layer: nout must be a positive int, got -1"),
-    (lambda: nn.Layer(True, 2), "Layer: nin must be a positive int, got True"),
+    (lambda: nn.Neuron(0, "relu"), "Neuron: nin must be a positive int, got 0"),
+    (lambda: nn.Layer(2, -1, "relu"), "Layer: nout must be a positive int, got -1"),
+    (lambda: nn.Layer(True, 2, "relu"), "Layer: nin must be a positive int, got True"),
     (lambda: nn.MLP(2.0, [3]), "MLP: nin must be a positive int, got 2.0"),
     (lambda: nn.MLP(2, [3, 0]), "MLP: nouts[1] must be a positive int, got 0"),
     (lambda: nn.BatchNorm1d("3"), "BatchNorm1d: num_features must be a positive int, got '3'"),
@@ -37,7 +37,7 @@ def test_size_errors_name_the_module_and_argument(make, message):
     (lambda: nn.MLP(2, [1], "gelu"), f"activation must be one of {CHOICES}, got 'gelu'"),
     (lambda: nn.RNN(2, 3, "gelu"), f"RNNCell: activation must be one of {CHOICES}, got 'gelu'"),
     (lambda: nn.RNNCell(2, 3, None), f"RNNCell: activation must be one of {CHOICES}, got None"),
-    (lambda: nn.Layer(2, 2, init="normal"),
+    (lambda: nn.Layer(2, 2, "relu", init="normal"),
      "init must be one of 'uniform', 'xavier', 'he', got 'normal'"),
 ])
 def test_choice_errors_list_the_choices_in_order(make, message):

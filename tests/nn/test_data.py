@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+import nn
 from nn import data
 
 
@@ -123,3 +124,43 @@ def test_batches_check_arguments_at_the_call_not_at_the_first_batch():
         data.batches([1, 2, 3], [1, 2], 2)
     with pytest.raises(ValueError, match="batch_size"):
         data.batches([1, 2], [1, 2], 0)
+
+
+# -- label forms --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [data.make_moons, data.make_circles])
+def test_two_class_sets_give_plus_minus_one_by_default_and_zero_one_on_request(make):
+    X, y = make(50, seed=3)
+    X01, y01 = make(50, seed=3, labels="01")
+    assert set(y) == {-1, 1} and make(50, seed=3, labels="pm1") == (X, y)
+    assert X01 == X  # the same points in the same order
+    assert y01 == [0 if label == -1 else 1 for label in y]
+    assert all(type(label) is int for label in y01)
+
+
+@pytest.mark.parametrize("make", [data.make_moons, data.make_circles])
+@pytest.mark.parametrize("bad", ["0/1", "pm", 1, None, ["01"]])
+def test_an_unknown_label_form_is_refused_naming_the_choices(make, bad):
+    with pytest.raises(ValueError, match=f"{make.__name__}: labels must be one of 'pm1', '01'"):
+        make(10, labels=bad)
+
+
+def test_zero_one_labels_train_with_binary_cross_entropy():
+    X, y = data.make_moons(40, seed=0, labels="01")
+    model = nn.MLP(2, [8, 1], rng=random.Random(0))
+    opt = nn.optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(20):
+        loss = nn.losses.binary_cross_entropy_with_logits([model(x) for x in X], y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.data)
+    assert losses[-1] < losses[0]
+
+
+def test_the_module_docstring_states_every_label_convention():
+    doc = data.__doc__
+    for text in ("-1 and +1", 'labels="01"', "0 .. classes-1", "0 or 1"):
+        assert text in doc

@@ -40,7 +40,7 @@ def test_checkpoint_of_another_architecture_leaves_the_model_unchanged(tmp_path)
     nn.save(model(sizes=(5, 1)), path)
     target = model(seed=3)
     before = target.state_dict()
-    with pytest.raises(ValueError, match="unexpected: layers.0.neurons.4.w.0"):
+    with pytest.raises(ValueError, match=r"unexpected: 4 \(layers.0.neurons.4.w.0, "):
         target.load_state_dict(nn.load(path)["state_dict"])
     assert target.state_dict() == before
 
@@ -542,7 +542,7 @@ def test_a_module_check_runs_before_anything_changes():
 
     class Picky(nn.Module):
         def __init__(self):
-            self.w = nn.Neuron(1, rng=random.Random(0)).w
+            self.w = nn.Neuron(1, "relu", rng=random.Random(0)).w
 
         def _check_state(self, state, prefix):
             calls.append(prefix)
@@ -551,7 +551,7 @@ def test_a_module_check_runs_before_anything_changes():
 
     class Outer(nn.Module):
         def __init__(self):
-            self.first = nn.Neuron(1, rng=random.Random(1))
+            self.first = nn.Neuron(1, "relu", rng=random.Random(1))
             self.inner = Picky()
 
     outer = Outer()

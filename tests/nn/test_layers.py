@@ -65,8 +65,8 @@ def test_neuron_gradients_match_finite_differences(activation):
 
 
 def test_layer_returns_one_value_per_neuron_even_for_one_output():
-    assert len(nn.Layer(2, 5)([1.0, 2.0])) == 5
-    out = nn.Layer(2, 1)([1.0, 2.0])
+    assert len(nn.Layer(2, 5, "relu")([1.0, 2.0])) == 5
+    out = nn.Layer(2, 1, "linear")([1.0, 2.0])
     assert isinstance(out, list) and len(out) == 1
 
 
@@ -145,7 +145,7 @@ def weights_and_biases(module):
     [("uniform", 1.0), ("xavier", math.sqrt(6 / (40 + 30))), ("he", math.sqrt(6 / 40))],
 )
 def test_init_schemes_draw_uniform_weights_within_their_bound_and_zero_biases(init, bound):
-    layer = nn.Layer(40, 30, rng=random.Random(0), init=init)
+    layer = nn.Layer(40, 30, "relu", rng=random.Random(0), init=init)
     weights, biases = weights_and_biases(layer)
     assert max(abs(w) for w in weights) <= bound
     assert max(abs(w) for w in weights) > 0.95 * bound  # 1200 draws fill the interval
@@ -154,7 +154,7 @@ def test_init_schemes_draw_uniform_weights_within_their_bound_and_zero_biases(in
 
 
 def test_default_init_is_micrograd_uniform_minus_one_to_one():
-    neuron = nn.Neuron(4, rng=random.Random(9))
+    neuron = nn.Neuron(4, "relu", rng=random.Random(9))
     expected = random.Random(9)
     assert [w.data for w in neuron.w] == [expected.uniform(-1, 1) for _ in range(4)]
 
@@ -175,8 +175,8 @@ def test_unknown_init_raises_naming_the_choices():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: nn.Neuron(0),
-    lambda: nn.Layer(2, -1),
+    lambda: nn.Neuron(0, "relu"),
+    lambda: nn.Layer(2, -1, "relu"),
     lambda: nn.MLP(2, []),
     lambda: nn.MLP(2, [3, 0]),
     lambda: nn.MLP(2.0, [3]),
@@ -187,7 +187,9 @@ def test_bad_sizes_raise_value_error(make):
         make()
 
 
-@pytest.mark.parametrize("module", [nn.Neuron(2), nn.Layer(2, 3), nn.MLP(2, [3, 1])])
+@pytest.mark.parametrize(
+    "module", [nn.Neuron(2, "relu"), nn.Layer(2, 3, "relu"), nn.MLP(2, [3, 1])]
+)
 def test_wrong_input_length_says_what_was_expected(module):
     with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
         module([1.0, 2.0, 3.0])
@@ -195,4 +197,4 @@ def test_wrong_input_length_says_what_was_expected(module):
 
 def test_a_bare_number_input_is_a_type_error_asking_for_a_list():
     with pytest.raises(TypeError, match="list of 2"):
-        nn.Layer(2, 1)(1.0)
+        nn.Layer(2, 1, "linear")(1.0)

@@ -15,7 +15,7 @@ class Pair(nn.Module):
     def __init__(self):
         self.scale = Value(2.0)
         self.grid = [[Value(1.0), Value(2.0)], [Value(3.0)]]
-        self.inner = nn.Neuron(2, rng=random.Random(0))
+        self.inner = nn.Neuron(2, "relu", rng=random.Random(0))
         self.size = 3  # not a Module or Value: ignored
         self.notes = ["text", 1.5]  # a list without Values: ignored
         self._hidden = Value(9.0)  # private: ignored
@@ -130,8 +130,8 @@ def test_mismatched_state_lists_missing_and_unexpected_and_changes_nothing():
     with pytest.raises(ValueError) as error:
         model.load_state_dict(state)
     message = str(error.value)
-    assert "missing: layers.1.neurons.0.b" in message
-    assert "unexpected: layers.9.w.0" in message
+    assert "missing: 1 (layers.1.neurons.0.b)" in message
+    assert "unexpected: 1 (layers.9.w.0)" in message
     assert model.state_dict() == before
 
 
@@ -173,12 +173,15 @@ def test_buffers_of_children_get_the_child_prefix():
 
 
 def test_repr_shows_the_tree_and_parameter_count():
-    text = repr(nn.MLP(2, [16, 16, 1]))
-    assert text.splitlines()[0] == (
-        "MLP(nin=2, nouts=[16, 16, 1], activation='relu', 337 parameters)"
-    )
-    assert "  (layers.2): Layer(nin=16, nout=1, activation='linear')" in text.splitlines()
-    assert repr(Pair()).splitlines()[1] == "  (inner): Neuron(nin=2, activation='relu')"
+    assert repr(nn.MLP(2, [16, 16, 1])).splitlines() == [
+        "MLP(",
+        "  nin=2, nouts=[16, 16, 1], activation='relu', 337 parameters",
+        "  (layers.0): Layer(nin=2, nout=16, activation='relu')",
+        "  (layers.1): Layer(nin=16, nout=16, activation='relu')",
+        "  (layers.2): Layer(nin=16, nout=1, activation='linear')",
+        ")",
+    ]
+    assert repr(Pair()).splitlines()[2] == "  (inner): Neuron(nin=2, activation='relu')"
 
 
 def test_package_docstring_example_runs():
@@ -190,12 +193,12 @@ def test_package_docstring_example_runs():
 def test_a_child_used_twice_or_a_cycle_is_walked_once():
     class Twice(nn.Module):
         def __init__(self):
-            self.a = nn.Neuron(1)
+            self.a = nn.Neuron(1, "relu")
             self.b = self.a
             self.me = [self]
 
     model = Twice()
     assert [name for name, _ in model.named_parameters()] == ["a.w.0", "a.b"]
     assert model.modules() == [model, model.a]
-    assert repr(model).splitlines()[2:] == ["  (b): Neuron(...)  # shown above",
-                                            "  (me.0): Twice(...)  # shown above"]
+    assert repr(model).splitlines()[3:] == ["  (b): Neuron(...)  # shown above",
+                                            "  (me.0): Twice(...)  # shown above", ")"]
