@@ -54,9 +54,12 @@ _relu = floatmath.relu
 def _as_floats(owner: str, x: Input) -> list:
     """The input vector's numbers: Values read, numbers kept, anything else refused."""
     numbers = [v.data if type(v) is Value else v for v in x]
-    if not set(map(type, numbers)) <= {float, int}:
-        bad = next(v for v in numbers if type(v) not in (float, int))
-        raise TypeError(f"{owner} takes Values or numbers, got {type(bad).__name__}: {bad!r}")
+    # hot: a loop, not set(map(type, numbers)) <= {float, int}: 253 vs 444 ns on the
+    # 2-number inputs of the RNN's no_grad path (8 a sequence), 768 vs 932 on 16.
+    for v in numbers:
+        kind = type(v)
+        if kind is not float and kind is not int:
+            raise TypeError(f"{owner} takes Values or numbers, got {kind.__name__}: {v!r}")
     return numbers
 
 
