@@ -809,7 +809,7 @@ def _compared(other: object, symbol: str) -> float:
     return c
 
 
-def _equality_with_number(value: "Value", number: object, symbol: str) -> None:
+def _equality_with_number(number: object, symbol: str) -> None:
     raise TypeError(
         f"Value {symbol} {number!r}: '==' between Values is identity (they are graph nodes); "
         f"compare the numbers instead: v.data {symbol} {number!r}"
@@ -944,14 +944,14 @@ class Value:
         if type(other) is Value:
             return self is other
         if _constant(other) is not None:
-            _equality_with_number(self, other, "==")
+            _equality_with_number(other, "==")
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if type(other) is Value:
             return self is not other
         if _constant(other) is not None:
-            _equality_with_number(self, other, "!=")
+            _equality_with_number(other, "!=")
         return NotImplemented
 
     __hash__ = object.__hash__
