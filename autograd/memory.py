@@ -43,6 +43,12 @@ class Row:
     edges: int = 0
     bytes: int = 0
 
+    def add(self, edges: int, nbytes: int) -> None:
+        """Count one more node, with its edges and bytes."""
+        self.nodes += 1
+        self.edges += edges
+        self.bytes += nbytes
+
 
 @dataclass
 class SegmentRow:
@@ -213,9 +219,7 @@ def memory_report(root: Value, model: Optional[Any] = None) -> MemoryReport:
         row = by_op.get(name)
         if row is None:
             row = by_op[name] = Row()
-        row.nodes += 1
-        row.edges += count
-        row.bytes += nbytes
+        row.add(count, nbytes)
         edges += count
         total += nbytes
         per_node.append((count, nbytes))
@@ -235,9 +239,7 @@ def memory_report(root: Value, model: Optional[Any] = None) -> MemoryReport:
             row = by_module.get(module)
             if row is None:
                 row = by_module[module] = Row()
-            row.nodes += 1
-            row.edges += count
-            row.bytes += nbytes
+            row.add(count, nbytes)
 
     segments = []
     for node, (_, nbytes) in zip(order, per_node):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Collection, Iterable, TypeVar
 
-__all__ = ["check_size", "check_choice", "shorten", "first_names"]
+__all__ = ["check_size", "check_choice", "shorten", "first_names", "mismatched_keys"]
 
 T = TypeVar("T")
 
@@ -43,3 +43,12 @@ def first_names(names: Iterable[object], shown: int = 3, width: int = 24) -> str
     listed = ", ".join(shorten(name, width) for name in names[:shown])
     rest = len(names) - shown
     return f"{len(names)} ({listed}{f', and {rest} more' if rest > 0 else ''})"
+
+
+def mismatched_keys(given: Iterable[object], expected: list) -> tuple[list, list]:
+    """(the ``expected`` keys not in ``given``, the ``given`` keys not expected), in order."""
+    given = list(given)
+    given_set, expected_set = set(given), set(expected)
+    missing = [key for key in expected if key not in given_set]
+    return missing, [key for key in given if key not in expected_set]
+

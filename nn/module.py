@@ -32,7 +32,7 @@ from typing import Any, Iterator, Mapping
 
 from autograd import Value
 
-from ._checks import first_names, shorten
+from ._checks import first_names, mismatched_keys, shorten
 
 __all__ = ["Module"]
 
@@ -265,9 +265,7 @@ class Module:
         params = self.named_parameters()
         buffers = self._named_buffers()
         expected = [name for name, _ in params] + [name for name, _, _ in buffers]
-        expected_set = set(expected)
-        missing = [name for name in expected if name not in state]
-        unexpected = [name for name in state if name not in expected_set]
+        missing, unexpected = mismatched_keys(state, expected)
         if missing or unexpected:
             # Counts and the first few names: a whole list of 337 would be unreadable.
             raise ValueError(

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 from autograd import Value
 
-from ._checks import first_names, shorten
+from ._checks import first_names, mismatched_keys, shorten
 from .module import _is_finite_number
 
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
@@ -56,9 +56,7 @@ def _check_floats(where: str, name: str, values: object, n: int, low: float = -m
 
 def _check_keys(where: str, what: str, given: Mapping, expected: Iterable[str]) -> None:
     """ValueError unless ``given`` has exactly the keys ``expected``."""
-    expected = list(expected)
-    missing = [key for key in expected if key not in given]
-    unexpected = [key for key in given if key not in expected]
+    missing, unexpected = mismatched_keys(given, list(expected))
     if missing or unexpected:
         raise ValueError(
             f"{where}: {what} has the wrong keys; missing: {first_names(missing)}; "
