@@ -87,6 +87,11 @@ def creation_site(node: object) -> Optional[str]:
     return sites.get(node) if sites else None
 
 
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()`` in this thread."""
+    return _mode.anomaly
+
+
 def is_grad_enabled() -> bool:
     """True when operations in this thread record the graph (the default)."""
     return not slow_path.count or _mode.enabled

@@ -266,11 +266,11 @@ class RNN(Module):
         # segment at a time. The steps inside run exactly as in the loop above.
         step = self.cell._step
 
-        def run(h: list[Value], xs_segment: tuple, first: int) -> list:
+        def run(h: list[Value], xs_segment: tuple) -> list:
+            # No truncation cut falls inside a segment (segments start at every cut,
+            # where h arrives detached), so this is the plain loop's body.
             states = []
-            for t, x in enumerate(xs_segment, first):
-                if truncate is not None and t and t % truncate == 0:
-                    h = [v.detach() for v in h]
+            for x in xs_segment:
                 h = step(list(x), h)
                 states.append(h)
             return states
@@ -284,11 +284,16 @@ class RNN(Module):
         if truncate is not None:
             starts.update(range(truncate, len(values), truncate))
         bounds = sorted(starts) + [len(values)]
+        # The leaves run reads besides its args: the cell's parameters. Named, they spare
+        # each segment the walk of its first run that would find them.
+        reads = self.cell.parameters()
         segments = []
         for first, end in zip(bounds, bounds[1:]):
             label = f"RNN steps {first}-{end - 1}"
-            segment = _checkpoint(run, h, tuple(values[first:end]), first, label=label,
-                                  lazy=True)
+            if truncate is not None and first and first % truncate == 0:
+                h = [v.detach() for v in h]  # a cut: the plain loop detaches here too
+            segment = _checkpoint(run, h, tuple(values[first:end]), label=label,
+                                  lazy=True, reads=reads)
             segments.append((first, segment))
             h = segment[-1]
         return CheckpointedStates(segments, len(values)), h

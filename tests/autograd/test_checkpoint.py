@@ -16,6 +16,7 @@ import autograd
 import nn
 from autograd import CheckpointError, Value, checkpoint, gc_policy, grad, no_grad
 from autograd.checkpointing import OUTPUT, SEGMENT
+from autograd.ops import LEAF
 
 
 class Tracked(Value):
@@ -136,6 +137,78 @@ def test_an_rnn_cut_into_segments_gets_bit_identical_gradients(truncate, every_s
         assert grad(loss, rnn.parameters()) == expected_grad, k
         loss.backward()
         assert grads(rnn.parameters()) == expected, k
+
+
+@pytest.mark.parametrize("truncate", [None, 5, 7])
+@pytest.mark.parametrize("every_step", [False, True])
+def test_the_rnn_names_the_leaves_its_segments_read_exactly_as_the_walk_finds_them(
+        truncate, every_step):
+    # nn.RNN passes reads= (no walk of each first run); inside detect_anomaly the walk
+    # runs anyway and checkpoint checks the named parents against it.
+    a = Value(0.3)
+    h0 = [(a * float(i)).tanh() for i in range(4)]
+    for k in (1, 4, 10, 13, 60):
+        with autograd.detect_anomaly():
+            _, loss = rnn_case(60, k, truncate, every_step, h0=h0)
+        loss.backward()
+
+
+def test_reads_gives_the_walked_segment_and_its_gradients_bit_for_bit():
+    rnn = nn.RNN(2, 4, rng=random.Random(3))
+    xs = [[0.1 * t, -0.2] for t in range(12)]
+    step = rnn.cell._step
+
+    def run(h, xs_segment):
+        for x in xs_segment:
+            h = step(list(x), h)
+        return h
+
+    def build(reads):
+        h = [Value(0.1 * i).tanh() for i in range(4)]
+        values = [tuple(Value(v) for v in x) for x in xs]
+        for first in range(0, 12, 4):
+            h = checkpoint(run, h, tuple(values[first:first + 4]), reads=reads)
+        return autograd.sum([v * v for v in h])
+
+    def segments(root):
+        return [n for n in autograd.engine.sweep_order(root) if n._op is SEGMENT]
+
+    walked, named = build(None), build(rnn.cell.parameters())
+    assert len(segments(walked)) == len(segments(named)) == 3
+    for segment, named_segment in zip(segments(walked), segments(named)):
+        assert named_segment._saved.interior == segment._saved.interior == 4 * 2 * 4
+        assert (sorted(p.data for p in named_segment.parents if p._op is LEAF)
+                == sorted(p.data for p in segment.parents if p._op is LEAF))
+        assert [p.data for p in named_segment.parents if p._op is not LEAF] == [
+            p.data for p in segment.parents if p._op is not LEAF]
+    expected = grad(walked, rnn.parameters())
+    assert grad(named, rnn.parameters()) == expected
+    walked.backward()
+    expected = grads(rnn.parameters())
+    rnn.zero_grad()
+    named.backward()
+    assert grads(rnn.parameters()) == expected
+
+
+def test_reads_is_checked_in_anomaly_mode_and_must_hold_leaves():
+    w, u = Value(2.0), Value(3.0)
+    x = Value(0.5) * 1.0
+    y = Value(0.25) * 1.0
+    with pytest.raises(TypeError, match="reads must hold leaf Values"):
+        checkpoint(lambda x: x * w, x, reads=[x])
+    with pytest.raises(TypeError, match="reads must be a list"):
+        checkpoint(lambda x: x * w, x, reads=w)
+    checkpoint(lambda x: x * w * u, x, reads=[w])  # unchecked outside anomaly mode
+    with autograd.detect_anomaly():
+        with pytest.raises(CheckpointError, match="1 leaves that are not in reads"):
+            checkpoint(lambda x: x * w * u, x, reads=[w], label="mine")
+        with pytest.raises(CheckpointError, match="in args order"):
+            checkpoint(lambda x, y: y * w + x * u, x, y, reads=[w, u])  # y entered first
+        with pytest.raises(CheckpointError, match="every interior Value"):
+            checkpoint(lambda x, y: x * w, x, y, reads=[w])  # y never read
+        out = checkpoint(lambda x, y: x * w + y * u, x, y, reads=[w, u])
+    out.backward()
+    assert (w.grad, u.grad) == (0.5, 0.25)
 
 
 def test_an_rnn_with_a_starting_state_that_has_history_sends_it_its_gradient():
