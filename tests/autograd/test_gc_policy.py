@@ -2,6 +2,7 @@
 the program's collector settings come back, untouched, once it is gone."""
 
 import gc
+import math
 import threading
 import weakref
 
@@ -114,11 +115,11 @@ def test_a_large_graph_postpones_full_collections_until_it_is_dropped(monkeypatc
     young, middle, old = isolated_collector
     y = chain(SMALL_LARGE_GRAPH // 2 - 10)  # just under the threshold
     gc.collect(0)
-    assert not gc_policy.is_postponing() and gc.get_threshold() == (young, middle, old)
+    assert not gc_policy.is_postponing() and gc.get_threshold()[1:] == (middle, old)
     y = chain(SMALL_LARGE_GRAPH)
     gc.collect(0)
     assert gc_policy.is_postponing()
-    assert gc.get_threshold() == (young, middle, gc_policy._POSTPONED)
+    assert gc.get_threshold()[1:] == (middle, gc_policy._POSTPONED)
     y.backward()  # backward does not end it: the graph is still alive
     gc.collect(0)
     assert gc_policy.is_postponing()
@@ -163,7 +164,7 @@ def test_no_full_collection_while_a_large_graph_is_built():
         assert full_collections == []
         del y
         gc.collect()
-        gc_policy.LARGE_GRAPH, real = 10 * steps, gc_policy.LARGE_GRAPH  # the policy off
+        gc_policy.LARGE_GRAPH, real = math.inf, gc_policy.LARGE_GRAPH  # the policy off
         try:
             y = build(steps, large_from=real)
             assert full_collections, "this test no longer shows what it should"
@@ -172,6 +173,73 @@ def test_no_full_collection_while_a_large_graph_is_built():
             gc_policy.LARGE_GRAPH = real
     finally:
         gc.callbacks.remove(count)
+
+
+def test_a_graph_raises_the_young_threshold_to_twice_its_size_and_gives_it_back(
+        isolated_collector):
+    young, middle, old = isolated_collector
+    y = chain(5_000)  # 10,000 nodes
+    gc.collect(0)
+    raised = gc.get_threshold()
+    assert 20_000 <= raised[0] <= 20_010 and raised[1:] == (middle, old)  # (count: +2 at most)
+    assert gc_policy.is_adjusting() and not gc_policy.is_postponing()
+    small = chain(1_000)
+    del y
+    gc.collect(0)
+    assert gc.get_threshold() == raised  # not lowered while graphs live
+    del small
+    gc.collect(0)
+    assert gc.get_threshold() == (young, middle, old) and not gc_policy.is_adjusting()
+
+
+def test_the_young_threshold_is_capped(monkeypatch, isolated_collector):
+    monkeypatch.setattr(gc_policy, "YOUNG_CAP", 3_000)
+    y = chain(5_000)
+    gc.collect(0)
+    assert gc.get_threshold()[0] == 3_000
+    del y
+
+
+def test_a_training_step_graph_is_freed_before_any_young_collection_sees_it(
+        isolated_collector):
+    # A moons-sized step: after the first step or two, no collection runs during a step,
+    # where the collector's default thresholds ran about 11 young collections a step.
+    import random
+
+    import nn
+
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(0))
+    X, y = nn.data.make_moons(100, seed=0)
+    collections = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    def step():
+        loss = nn.losses.hinge([model(x) for x in X], y)
+        model.zero_grad()
+        loss.backward()
+
+    for _ in range(3):
+        step()
+    gc.callbacks.insert(0, count)
+    try:
+        for _ in range(5):
+            step()
+    finally:
+        gc.callbacks.remove(count)
+    assert collections == []
+    gc.collect()
+    gc.set_threshold(*isolated_collector)  # so the other steps' run count is not ours
+    gc.callbacks.insert(0, count)
+    gc_policy.LARGE_GRAPH, real = math.inf, gc_policy.LARGE_GRAPH  # the policy off
+    try:
+        step()
+    finally:
+        gc_policy.LARGE_GRAPH = real
+        gc.callbacks.remove(count)
+    assert len(collections) >= 5, "this test no longer shows what it should"
 
 
 # -- what it leaves alone --------------------------------------------------------------------

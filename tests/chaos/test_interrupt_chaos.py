@@ -118,7 +118,7 @@ def test_grad_interrupted_at_any_line_once_or_twice_leaves_later_calls_exact(sec
 
 HOOK_BODY = {
     "_decide_locked", "live_graph_nodes", "_count_new_ops", "is_postponing",
-    "_postpone_full_collections", "_resume_full_collections", "_stop_watching",
+    "wanted_thresholds", "_stop_watching",
 }  # fmt: skip
 
 
