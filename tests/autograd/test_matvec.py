@@ -18,6 +18,16 @@ def test_matvec_builds_the_same_nodes_as_dot_row_by_row():
         assert a.parents == b.parents
 
 
+@pytest.mark.parametrize("xs", [[Value(3.0), Value(-2.0)], [3.0, -2.0]])
+def test_rows_data_read_by_the_caller_gives_the_same_nodes(xs):
+    rows = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.25)]]
+    biases = [Value(0.1), Value(-0.3)]
+    plain = autograd.matvec(rows, xs, biases)
+    read = autograd.matvec(rows, xs, biases, rows_data=[autograd.data_of(r) for r in rows])
+    for a, b in zip(plain, read):
+        assert (a.data, a.op, a.parents, a._saved) == (b.data, b.op, b.parents, b._saved)
+
+
 @pytest.mark.parametrize("inputs", ["floats", "values", "mixed"])
 def test_matvec_gradients_match_finite_differences(inputs):
     def f(w00, w01, w10, w11, b0, x0, x1):
