@@ -21,11 +21,12 @@ run without checkpointing.
 **What fn reads.** The Values among ``args`` (inside lists and tuples too) are its
 inputs. Any other Value it reads must be a leaf (a parameter, reached through a module
 or a closure): the first run is traced and the leaves its graph reaches become parents
-of the segment, unless the caller names them (``reads=``, see ``checkpoint``). An interior Value read any other way (a closure over an intermediate
-result) would be recomputed as if it were part of the segment; it raises
-``CheckpointError`` instead (at once when any walk has marked it, during backward at the
-latest): pass it in ``args``. Leaves that ``fn`` creates itself (constants) are new on
-every run; their gradients are not kept.
+of the segment, unless the caller names them (``reads=``, see ``checkpoint``). An
+interior Value read any other way (a closure over an intermediate result) would be
+recomputed as if it were part of the segment; it raises ``CheckpointError`` instead (at
+once when any walk has marked it, during backward at the latest): pass it in ``args``.
+Leaves that ``fn`` creates itself (constants) are new on every run; their gradients are
+not kept.
 
 **fn must be deterministic**: the recomputation must build the same graph with the same
 numbers. Each recomputed output is compared with the first run's, bit for bit, and a

@@ -118,7 +118,7 @@ def _run_with_deep_stack(function: Callable[[], Any]) -> Any:
     return result["value"]
 
 
-def _without_gc(function: Callable[..., float], *args: Any) -> float:
+def _without_gc(function: Callable[..., Any], *args: Any) -> Any:
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -155,17 +155,26 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     floor = w.floor_model(model)
     peer_model = w.micrograd_model(model) if peer else None
 
-    # (a) MLP step
-    r["mlp_chainrule_s"] = _median(w.time_steps(w.chainrule_mlp_step, model, X, y,
-                                                config.mlp_steps))
-    r["mlp_floor_s"] = _median(w.time_steps(w.floor_mlp_step, floor, X, y, config.mlp_steps))
+    # (a) MLP step. chainrule, the floor and micrograd with its collector off (the ratios
+    # with goals) take turns, a few steps each per round, so that a drift in the shared
+    # machine's speed hits all three alike; micrograd's garbage is collected between
+    # rounds, untimed.
+    rounds = config.micrograd_mlp_steps
+    per_round = -(-config.mlp_steps // rounds)
+    times: dict[str, list[float]] = {"chainrule": [], "floor": [], "gc_off": []}
+    for _ in range(rounds):
+        times["chainrule"] += w.time_steps(w.chainrule_mlp_step, model, X, y, per_round)
+        times["floor"] += w.time_steps(w.floor_mlp_step, floor, X, y, per_round)
+        if peer:
+            times["gc_off"] += _run_with_deep_stack(lambda: _without_gc(
+                w.time_steps, w.micrograd_mlp_step, peer_model, X, y, 1))
+            gc.collect()
+    r["mlp_chainrule_s"] = _median(times["chainrule"])
+    r["mlp_floor_s"] = _median(times["floor"])
     if peer:
+        r["mlp_micrograd_gc_off_s"] = _median(times["gc_off"])
         r["mlp_micrograd_s"] = _run_with_deep_stack(lambda: _median(w.time_steps(
             w.micrograd_mlp_step, peer_model, X, y, config.micrograd_mlp_steps)))
-
-    if peer:
-        r["mlp_micrograd_gc_off_s"] = _run_with_deep_stack(lambda: _median(_without_gc(
-            w.time_steps, w.micrograd_mlp_step, peer_model, X, y, config.micrograd_mlp_steps)))
 
     # (f) the compiled step: its first call traces and compiles. Collect first: the
     # micrograd steps above leave their graphs as cyclic garbage (with the collector off
@@ -230,6 +239,10 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     r["chain_long_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
     r["chain_longest_chainrule_s"] = _median(
         [_chain_in_fresh_process(config.long_chain) for _ in range(config.longest_processes)])
+    # The scaling ratio compares like with like: the shorter chain in fresh processes too
+    # (in this process it may find memory that earlier workloads freed, ready for reuse).
+    r["chain_long_fresh_s"] = _median(
+        [_chain_in_fresh_process(long) for _ in range(config.longest_processes)])
     # For the record, not for the target: the same two chains with the cyclic garbage
     # collector off entirely, the engine's own scaling with no collector at all.
     r["chain_long_no_gc_s"] = _repeat(lambda: _without_gc(w.chain, w.chainrule_value, long), 1)
@@ -267,7 +280,7 @@ def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
             return None
         return r[a] / r[b]  # type: ignore[operator]
 
-    longest_per_long = div("chain_longest_chainrule_s", "chain_long_chainrule_s")
+    longest_per_long = div("chain_longest_chainrule_s", "chain_long_fresh_s")
     size_ratio = r["chain_longest_steps"] / r["chain_long_steps"]  # type: ignore[operator]
     return {
         "mlp_speedup_vs_micrograd": div("mlp_micrograd_s", "mlp_chainrule_s"),
@@ -401,7 +414,8 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "chain_speedup_vs_micrograd": f"chain ({short:,}): micrograd / chainrule per step",
         "chain_long_speedup_vs_micrograd": f"chain ({long:,}): micrograd / chainrule",
         "memory_fraction_of_micrograd": "memory per node: chainrule / micrograd",
-        "long_chain_scaling": f"time({r['chain_longest_steps']:,} chain) / time({long:,} chain)",
+        "long_chain_scaling":
+            f"time({r['chain_longest_steps']:,} chain) / time({long:,}), fresh processes",
         "long_chain_scaling_gc_paused": "  the same with the collector off (for the record)",
         "no_grad_speedup": "forward: recording / no_grad",
         "mlp_vs_floor_goal": "MLP step: chainrule / floor (issue 13's goal)",
