@@ -175,13 +175,13 @@ def test_no_full_collection_while_a_large_graph_is_built():
         gc.callbacks.remove(count)
 
 
-def test_a_graph_raises_the_young_threshold_to_twice_its_size_and_gives_it_back(
+def test_a_graph_raises_the_young_threshold_to_four_times_its_size_and_gives_it_back(
         isolated_collector):
     young, middle, old = isolated_collector
     y = chain(5_000)  # 10,000 nodes
     gc.collect(0)
     raised = gc.get_threshold()
-    assert 20_000 <= raised[0] <= 20_010 and raised[1:] == (middle, old)  # (count: +2 at most)
+    assert 40_000 <= raised[0] <= 40_010 and raised[1:] == (middle, old)  # (count: +2 at most)
     assert gc_policy.is_adjusting() and not gc_policy.is_postponing()
     small = chain(1_000)
     del y
