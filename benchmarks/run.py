@@ -170,6 +170,9 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
                 w.time_steps, w.micrograd_mlp_step, peer_model, X, y, 1))
             gc.collect()
     r["mlp_chainrule_s"] = _median(times["chainrule"])
+    with w.dense_dot_rules():  # for the record: the same steps without the zero skip
+        r["mlp_dense_s"] = _median(w.time_steps(w.chainrule_mlp_step, w.chainrule_model(),
+                                                X, y, config.mlp_steps))
     r["mlp_floor_s"] = _median(times["floor"])
     if peer:
         r["mlp_micrograd_gc_off_s"] = _median(times["gc_off"])
@@ -298,6 +301,7 @@ def ratios(r: dict[str, Optional[float]]) -> dict[str, Optional[float]]:
         "no_grad_speedup": div("forward_recording_s", "forward_no_grad_s"),
         "mlp_vs_floor_goal": div("mlp_chainrule_s", "mlp_floor_s"),
         "mlp_speedup_vs_micrograd_gc_off": div("mlp_micrograd_gc_off_s", "mlp_chainrule_s"),
+        "mlp_dense_speedup_vs_micrograd_gc_off": div("mlp_micrograd_gc_off_s", "mlp_dense_s"),
         "mlp_compiled_vs_floor": div("mlp_compiled_s", "mlp_floor_s"),
         "mlp_compiled_speedup": div("mlp_chainrule_s", "mlp_compiled_s"),
         "mlp_compile_payoff_steps": _payoff(r, "mlp"),
@@ -370,6 +374,8 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
          _fmt_time(r["mlp_chainrule_s"]), _fmt_time(r["mlp_floor_s"]) + " by hand"),
         ("  micrograd with its collector off", _fmt_time(r.get("mlp_micrograd_gc_off_s")),
          "", ""),
+        ("  every zero term added (no skip)", "", _fmt_time(r["mlp_dense_s"]),
+         "for the record"),
         ("  compiled (autograd.compile)", "", _fmt_time(r["mlp_compiled_s"]),
          f"compile {_fmt_time(r['mlp_compile_s'])} once"),
         ("RNN step, binary addition RNN(2, 8), batch 16", _fmt_time(r.get("rnn_micrograd_s")),
@@ -420,6 +426,8 @@ def report(r: dict[str, Optional[float]], q: dict[str, Optional[float]]) -> str:
         "no_grad_speedup": "forward: recording / no_grad",
         "mlp_vs_floor_goal": "MLP step: chainrule / floor (issue 13's goal)",
         "mlp_speedup_vs_micrograd_gc_off": "MLP step: micrograd gc off / chainrule (engine)",
+        "mlp_dense_speedup_vs_micrograd_gc_off":
+            "  the same, every zero term added (for the record)",
         "mlp_compiled_vs_floor": "MLP step: compiled / floor",
         "mlp_compiled_speedup": "MLP step: dynamic / compiled",
         "mlp_compile_payoff_steps": "  compiling pays off after (steps)",

@@ -1,11 +1,15 @@
 """autograd.sum and autograd.dot: one node each, right values and gradients in every mix."""
 
 import math
+import random
+import struct
 
 import pytest
 
 import autograd
-from autograd import Value, gradcheck, no_grad, topological_order
+import nn
+from autograd import Value, gradcheck, nary, no_grad, topological_order
+from benchmarks.workloads import dense_dot_rules
 
 
 def values(*data):
@@ -313,3 +317,48 @@ def test_logsumexp_takes_numbers_as_leaves_and_refuses_nothing():
         autograd.logsumexp([])
     with pytest.raises(TypeError, match="logsumexp: item 0"):
         autograd.logsumexp(["a"])
+
+
+# -- a zero gradient skips the dot rule ------------------------------------------------------
+
+
+def _bits(x):
+    return struct.pack("<d", x)  # tells -0.0 from 0.0 and compares NaNs
+
+
+def _moons_steps(steps=4):
+    model = nn.MLP(2, [16, 16, 1], rng=random.Random(0))
+    X, y = nn.data.make_moons(60, seed=1)
+    skipped = 0
+    for _ in range(steps):
+        params = model.parameters()
+        loss = nn.losses.hinge([model(x) for x in X], y) + 1e-4 * nn.losses.l2(params)
+        model.zero_grad()
+        loss.backward()
+        skipped += sum(1 for n in autograd.engine.sweep_order(loss)
+                       if n.op == "dot" and n.grad == 0.0)
+        for p in params:
+            p.data -= 0.5 * p.grad
+    return [_bits(p.data) for p in model.parameters()], skipped
+
+
+def test_skipping_dot_rules_with_a_zero_gradient_changes_no_bit():
+    skipping, skipped = _moons_steps()
+    assert skipped > 1000  # most samples are classified with margin: their dots get 0
+    with dense_dot_rules():
+        dense, _ = _moons_steps()
+    assert nary.DOT.float_rule is nary._dot_float_rule  # put back
+    assert skipping == dense
+
+
+def test_a_zero_gradient_still_reaches_an_infinite_operand_as_nan():
+    # The skip needs a finite node value: here the rule runs, and 0 * inf is NaN, as in
+    # the dense rule (and in PyTorch).
+    w, x = Value(math.inf), Value(-1.0)
+    d = autograd.dot([w], [x])
+    d.relu().backward()  # the ReLU is off: d gets 0
+    assert d.grad == 0.0 and math.isnan(x.grad) and w.grad == 0.0
+    c = Value(math.inf)
+    e = autograd.dot([c], [-1.0])  # numbers on one side: the dot_numbers form
+    e.relu().backward()
+    assert c.grad == 0.0 and _bits(c.grad) == _bits(0.0 + 0.0 * -1.0)
