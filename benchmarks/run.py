@@ -240,12 +240,15 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     w.chain(w.chainrule_value, short)  # warm-up, untimed
     r["chain_short_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, short), short_reps)
     r["chain_long_chainrule_s"] = _repeat(lambda: w.chain(w.chainrule_value, long), long_reps)
-    r["chain_longest_chainrule_s"] = _median(
-        [_chain_in_fresh_process(config.long_chain) for _ in range(config.longest_processes)])
     # The scaling ratio compares like with like: the shorter chain in fresh processes too
-    # (in this process it may find memory that earlier workloads freed, ready for reuse).
-    r["chain_long_fresh_s"] = _median(
-        [_chain_in_fresh_process(long) for _ in range(config.longest_processes)])
+    # (in this process it may find memory that earlier workloads freed, ready for reuse),
+    # the two taking turns so that a drift in the machine's speed hits both alike.
+    longest, shorter = [], []
+    for _ in range(config.longest_processes):
+        longest.append(_chain_in_fresh_process(config.long_chain))
+        shorter.append(_chain_in_fresh_process(long))
+    r["chain_longest_chainrule_s"] = _median(longest)
+    r["chain_long_fresh_s"] = _median(shorter)
     # For the record, not for the target: the same two chains with the cyclic garbage
     # collector off entirely, the engine's own scaling with no collector at all.
     r["chain_long_no_gc_s"] = _repeat(lambda: _without_gc(w.chain, w.chainrule_value, long), 1)
