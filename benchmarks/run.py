@@ -155,16 +155,27 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
     floor = w.floor_model(model)
     peer_model = w.micrograd_model(model) if peer else None
 
-    # (a) MLP step. chainrule, the floor and micrograd with its collector off (the ratios
-    # with goals) take turns, a few steps each per round, so that a drift in the shared
-    # machine's speed hits all three alike; micrograd's garbage is collected between
-    # rounds, untimed.
+    # (f) the compiled step: its first call traces and compiles, timed alone, before any
+    # micrograd step has left cyclic garbage for a collection to free inside it.
+    compiled_model = w.chainrule_model()
+    compiled_step = w.chainrule_compiled_mlp_step(compiled_model)
+    gc.collect()
+    first = time.perf_counter()
+    compiled_step(compiled_model, X, y, 0)
+    r["mlp_compile_s"] = time.perf_counter() - first
+
+    # (a) MLP step. chainrule, the floor, micrograd with its collector off and the compiled
+    # step (the ratios with goals) take turns, a few steps each per round, so that a drift
+    # in the shared machine's speed hits all alike; micrograd's garbage is collected
+    # between rounds, untimed.
     rounds = config.micrograd_mlp_steps
     per_round = -(-config.mlp_steps // rounds)
-    times: dict[str, list[float]] = {"chainrule": [], "floor": [], "gc_off": []}
+    times: dict[str, list[float]] = {"chainrule": [], "floor": [], "gc_off": [],
+                                     "compiled": []}
     for _ in range(rounds):
         times["chainrule"] += w.time_steps(w.chainrule_mlp_step, model, X, y, per_round)
         times["floor"] += w.time_steps(w.floor_mlp_step, floor, X, y, per_round)
+        times["compiled"] += w.time_steps(compiled_step, compiled_model, X, y, per_round)
         if peer:
             times["gc_off"] += _run_with_deep_stack(lambda: _without_gc(
                 w.time_steps, w.micrograd_mlp_step, peer_model, X, y, 1))
@@ -179,18 +190,7 @@ def measure(config: Config, peer: bool) -> dict[str, Optional[float]]:
         r["mlp_micrograd_s"] = _run_with_deep_stack(lambda: _median(w.time_steps(
             w.micrograd_mlp_step, peer_model, X, y, config.micrograd_mlp_steps)))
 
-    # (f) the compiled step: its first call traces and compiles. Collect first: the
-    # micrograd steps above leave their graphs as cyclic garbage (with the collector off
-    # for the last ones), and the first full collection, ~0.3 s of freeing micrograd's
-    # nodes, would otherwise fall inside this one timed call.
-    compiled_model = w.chainrule_model()
-    compiled_step = w.chainrule_compiled_mlp_step(compiled_model)
-    gc.collect()
-    first = time.perf_counter()
-    compiled_step(compiled_model, X, y, 0)
-    r["mlp_compile_s"] = time.perf_counter() - first
-    r["mlp_compiled_s"] = _median(w.time_steps(compiled_step, compiled_model, X, y,
-                                               config.mlp_steps))
+    r["mlp_compiled_s"] = _median(times["compiled"])
 
     # (g) the RNN: binary addition, RNN(2, 8), batch 16
     batch, targets = w.rnn_batch()
