@@ -228,10 +228,10 @@ def checkpoint(fn: Callable[..., Any], *args: Any, label: str = "", lazy: bool =
         reads: every leaf that ``fn`` reads other than through ``args`` (its
             parameters), when the caller knows them: the first run's graph is then not
             walked to find them, which saves about a tenth of a checkpointed run (how
-            ``nn.RNN`` calls it). The segment's interior
-            inputs are then taken in ``args`` order, the order in which the plain walk
-            enters them when ``fn`` reads every one of them as a layer or an RNN step
-            does (each ``dot`` lists them in that order). Inside ``detect_anomaly()``
+            ``nn.RNN`` calls it). The segment's interior inputs are then taken in
+            ``args`` order, the order in which the plain walk enters them when ``fn``
+            reads every one of them as a layer or an RNN step does (each ``dot`` lists
+            them in that order). Inside ``detect_anomaly()``
             the first run is walked anyway and checked: a leaf it reaches that is
             neither in ``reads`` nor among ``args`` (fn must then make no leaves of its
             own, such as ``Value(2.0)`` or ``detach()``), or inputs read in another
@@ -354,7 +354,7 @@ def _leaves_in(reads: Any, label: str) -> list:
         raise TypeError(f"checkpoint {label!r}: reads must be a list of leaf Values (the "
                         f"parameters fn reads), got {type(reads).__name__}")
     for v in reads:
-        if type(v) is not Value or v._op is not LEAF:
+        if not isinstance(v, Value) or v._op is not LEAF:
             raise TypeError(f"checkpoint {label!r}: reads must hold leaf Values (the "
                             f"parameters fn reads), got {v!r:.80}")
     return list(reads)
