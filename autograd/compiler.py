@@ -758,6 +758,15 @@ def _backward_group(node: Value, flags: tuple, const: Callable) -> tuple:
             lines.append(f"if {condition}: {target} {sign}= {expression}")
     if not lines:
         return None, (), (), ()
+    if code.skips_zero:
+        # As the float rule: nothing to add when g is 0 and the node's value finite; the
+        # gradients these lines would start are then 0.0 + +-0.0, that is 0.0.
+        uses.add(1)
+        body = "\n        ".join(lines)
+        text = f"if {g} or {out} - {out} != 0.0:\n        {body}"
+        if starts:
+            text += f"\n    else:\n        {' = '.join([targets[c] for c in starts])} = 0.0"
+        return text, tuple(sorted(uses)), tuple(sorted(defines)), tuple(starts)
     return "\n    ".join(lines), tuple(sorted(uses)), tuple(sorted(defines)), tuple(starts)
 
 

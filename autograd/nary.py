@@ -294,7 +294,8 @@ DOT = register(Op(
         Example(lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), 5, edges=[(1e8,) * 5]),
         Example(lambda w1, x1: dot([w1], [x1]), 2),
     ),
-    code=Code(_dot_forward_code, _dot_backward_code, helpers=_SUM_HELPERS, reads_out=False),
+    code=Code(_dot_forward_code, _dot_backward_code, helpers=_SUM_HELPERS, reads_out=False,
+              skips_zero=True),
 ))
 
 
@@ -342,7 +343,7 @@ DOT_NUMBERS = register(Op(
     ),
     code=Code(
         _dot_numbers_forward_code, _dot_numbers_backward_code, helpers=_SUM_HELPERS,
-        reads_out=False, reads_parents=False,
+        reads_out=False, reads_parents=False, skips_zero=True,
     ),
 ))
 

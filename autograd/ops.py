@@ -104,6 +104,9 @@ class Code:
       ``{g} if {a} > 0.0 else ...`` replaces ``0.0`` and two ``if`` lines, bit for bit.
     * ``reads_out``, ``reads_parents``: whether the shares read the node's value and
       its parents' values (found in the templates; n-ary ops say so).
+    * ``skips_zero``: the float rule returns at once when the node's gradient is 0 and
+      its value finite (it would add only zeros: ``dot``); the node's lines then do the
+      same, and set the gradients they would have started to 0.0.
 
     N-ary ops (``sum``, ``dot``) pass functions instead, given the node itself, its
     parents' names and ``const`` (a constant's literal): ``forward(node, names, const)``
@@ -112,7 +115,8 @@ class Code:
     for its own arity, one product per pair, without a loop at run time.
     """
 
-    __slots__ = ("forward", "backward", "helpers", "first", "reads_out", "reads_parents")
+    __slots__ = ("forward", "backward", "helpers", "first", "reads_out", "reads_parents",
+                 "skips_zero")
 
     def __init__(
         self,
@@ -123,8 +127,10 @@ class Code:
         first: Optional[str] = None,
         reads_out: Optional[bool] = None,
         reads_parents: Optional[bool] = None,
+        skips_zero: bool = False,
     ) -> None:
         self.forward = forward
+        self.skips_zero = skips_zero
         self.backward = backward if callable(backward) else tuple(backward)
         self.helpers = dict(helpers or {})
         self.first = first

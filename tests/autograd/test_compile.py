@@ -395,3 +395,19 @@ def test_the_periodic_extent_is_the_widest_stretch_around_the_middle():
                  + [rng.randint(0, 5) for _ in range(rng.randint(0, 400))])
         if d < len(kinds) - len(kinds) // 2:
             assert _periodic_extent(kinds, d) == one_by_one(kinds, d)
+
+
+@pytest.mark.parametrize("w", [2.0, math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("x", [-1.0, 0.5])
+def test_a_dot_with_a_zero_gradient_is_skipped_as_the_engine_skips_it(w, x):
+    # relu(w * x + b) with the ReLU off sends the dot 0: both the float rule and the
+    # replay then skip the dot's shares, unless its value is not finite (0 * inf is NaN).
+    def fn(w, x, b, c):
+        u = x * 3.0  # interior: its gradient starts in the dot's (skipped) group
+        h = autograd.dot([w], [u], b).relu()
+        return autograd.dot([h, w], [c, c])
+
+    point = [w, x, -5.0, 0.25]
+    compiled = autograd.compile(fn)
+    assert outcome(lambda leaves: compiled(*leaves), point) == dynamic(fn, point)
+    assert "if g" in compiled.source and "else:" in compiled.source
