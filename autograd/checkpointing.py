@@ -376,16 +376,25 @@ def _known_parents(outputs: list, inputs: list, reads: list) -> tuple:
         elif id(v) not in seen:
             seen.add(id(v))
             leaves.append(v)
-    input_ids = {id(v) for v in interior_inputs}
+    _, fresh = _output_indices(outputs, {id(v) for v in interior_inputs})
+    return tuple(leaves + interior_inputs), fresh
+
+
+def _output_indices(outputs: list, input_ids: set) -> tuple:
+    """(the outputs fn made, in order, repeats included; each output's node index, -1
+    for an input or a leaf fn returned as it was, or None when every output is fn's own
+    and distinct)."""
     fresh: list = []
     index_of: dict = {}
+    made = []
     for v in outputs:
         if v._op is not LEAF and id(v) not in input_ids:
             fresh.append(index_of.setdefault(id(v), len(index_of)))
+            made.append(v)
         else:
             fresh.append(-1)  # fn returned an input or a leaf: it comes back as itself
-    identity = len(index_of) == len(fresh)
-    return tuple(leaves + interior_inputs), None if identity else array("l", fresh)
+    # The usual case, every output made by fn and each once, needs no table.
+    return made, None if len(index_of) == len(fresh) else array("l", fresh)
 
 
 def _check_reads(walked: tuple, known: tuple, label: str) -> None:
@@ -422,15 +431,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
             v._walk = boundary
     leaves: list = []
     entered: list = []
-    fresh: list = []
-    index_of: dict = {}
-    roots = []
-    for v in outputs:
-        if v._op is not LEAF and v._walk != boundary:  # (a Value is falsy when it is 0)
-            fresh.append(index_of.setdefault(id(v), len(index_of)))
-            roots.append(v)
-        else:
-            fresh.append(-1)  # fn returned an input or a leaf: it comes back as itself
+    roots, fresh = _output_indices(outputs, {id(v) for v in inputs if v._op is not LEAF})
     interior = 0
     stack = roots
     push, pop, leaf = stack.append, stack.pop, leaves.append
@@ -471,9 +472,7 @@ def _first_walk(outputs: list, inputs: list, before: int, label: str) -> tuple:
                 node._walk = listed
                 interior += 1
     entered.reverse()
-    # The usual case, every output made by fn and each once, needs no table.
-    identity = len(index_of) == len(fresh)
-    return tuple(leaves + entered), None if identity else array("l", fresh), interior
+    return tuple(leaves + entered), fresh, interior
 
 
 def _foreign(label: str, node: "Value") -> str:
